@@ -1,17 +1,58 @@
-// Placeholder until the openai-responses adapter lands: every call fails with 501 so nothing pretends to work.
+// The OpenAI Responses API dialect (POST {base}/responses): the only way to reach o1-pro, and the API
+// xAI also serves. Chat requests are translated into it and its answers back into chat form.
 
-import { ProviderError, type ProviderAdapter } from '../types.js';
+import type { ChatRequest, ProviderAdapter, UpstreamHttpRequest, UpstreamTarget } from '../types.js';
+import { convertMessages } from './convert-messages.js';
+import { convertToolChoice, convertTools } from './convert-tools.js';
+import { mapResponsesError } from './map-error.js';
+import { convertParams, type DropReporter } from './params.js';
+import { parseResponsesResponse } from './parse-response.js';
+import { createResponsesStreamTranslator } from './parse-stream.js';
 
-const notYet = () => {
-  throw new ProviderError(501, { message: 'This dialect is not implemented yet.', type: 'server_error', param: null, code: 'not_implemented' }, false);
-};
+const ignoreDrop: DropReporter = () => {};
+
+/**
+ * The Responses request body for a chat request. `onDrop` hears about every field that has no
+ * Responses form (the adapter contract's buildRequest has no TranslateContext; a caller that passes
+ * `onDrop` in its options gets the reports, others get a silent drop).
+ */
+export function buildResponsesBody(req: ChatRequest, target: UpstreamTarget, stream: boolean, onDrop: DropReporter = ignoreDrop) {
+  const { instructions, input } = convertMessages(req.messages, onDrop);
+  const tools = req.tools?.length ? convertTools(req.tools) : undefined;
+  const toolChoice = tools && req.tool_choice !== undefined ? convertToolChoice(req.tool_choice, onDrop) : undefined;
+  if (!tools && req.tool_choice !== undefined) onDrop('tool_choice', { reason: 'no tools were given' });
+  return {
+    model: target.upstreamModel,
+    ...(instructions !== undefined ? { instructions } : {}),
+    input,
+    ...(tools ? { tools } : {}),
+    ...(toolChoice !== undefined ? { tool_choice: toolChoice } : {}),
+    ...convertParams(req, target.model, onDrop),
+    // Usage always arrives in response.completed; there is no include_usage to ask for.
+    ...(stream ? { stream: true } : {}),
+  };
+}
 
 export const openaiResponsesAdapter: ProviderAdapter = {
   name: 'openai-responses',
   imageUrls: 'pass',
-  supportsStreaming: () => true,
-  buildRequest: notYet,
-  parseResponse: notYet,
-  createStreamTranslator: notYet,
-  mapError: notYet,
+  // o1-pro's catalog entry says streaming:false (OpenAI rejects stream:true for the -pro models):
+  // the pipeline then calls it whole and replays the answer with completionToChunks.
+  supportsStreaming: (model) => model.capabilities.streaming !== false,
+  buildRequest(req, target, { stream, onDrop }: { stream: boolean; onDrop?: DropReporter }): UpstreamHttpRequest {
+    return {
+      url: `${target.baseUrl.replace(/\/+$/, '')}/responses`,
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${target.apiKey}`,
+        ...(stream ? { accept: 'text/event-stream' } : {}),
+      },
+      body: JSON.stringify(buildResponsesBody(req, target, stream, onDrop)),
+    };
+  },
+  parseResponse: parseResponsesResponse,
+  createStreamTranslator: createResponsesStreamTranslator,
+  mapError: mapResponsesError,
 };
+
+export { completionToChunks } from './synthesize-chunks.js';
