@@ -261,7 +261,12 @@ export interface ProviderAdapter {
   imageUrls: 'pass' | 'inline';
   /** false: the upstream cannot stream this model; the gateway calls it whole and synthesises chunks. */
   supportsStreaming(model: ModelEntry): boolean;
-  buildRequest(req: ChatRequest, target: UpstreamTarget, opts: { stream: boolean }): UpstreamHttpRequest;
+  /** opts.onDrop (optional): where request fields the upstream cannot take are reported, as in TranslateContext. */
+  buildRequest(
+    req: ChatRequest,
+    target: UpstreamTarget,
+    opts: { stream: boolean; onDrop?: (what: string, detail?: unknown) => void },
+  ): UpstreamHttpRequest;
   parseResponse(body: unknown, ctx: TranslateContext): ParsedResponse;
   createStreamTranslator(ctx: TranslateContext): StreamTranslator;
   mapError(status: number, bodyText: string, headers: Record<string, string | string[] | undefined>): ProviderError;
