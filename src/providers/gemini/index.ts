@@ -30,7 +30,6 @@ export function geminiUrl(baseUrl: string, upstreamModel: string, stream: boolea
 export function buildGeminiRequest(
   req: ChatRequest,
   target: UpstreamTarget,
-  // onDrop is optional here because ProviderAdapter.buildRequest does not pass one (yet).
   opts: { stream: boolean; onDrop?: OnDrop },
 ): UpstreamHttpRequest {
   const onDrop: OnDrop = opts.onDrop ?? (() => {});
