@@ -12,9 +12,8 @@ import { createResponsesStreamTranslator } from './parse-stream.js';
 const ignoreDrop: DropReporter = () => {};
 
 /**
- * The Responses request body for a chat request. `onDrop` hears about every field that has no
- * Responses form (the adapter contract's buildRequest has no TranslateContext; a caller that passes
- * `onDrop` in its options gets the reports, others get a silent drop).
+ * The Responses request body for a chat request; `onDrop` hears about every field that has no
+ * Responses form.
  */
 export function buildResponsesBody(req: ChatRequest, target: UpstreamTarget, stream: boolean, onDrop: DropReporter = ignoreDrop) {
   const { instructions, input } = convertMessages(req.messages, onDrop);
@@ -39,7 +38,7 @@ export const openaiResponsesAdapter: ProviderAdapter = {
   // o1-pro's catalog entry says streaming:false (OpenAI rejects stream:true for the -pro models):
   // the pipeline then calls it whole and replays the answer with completionToChunks.
   supportsStreaming: (model) => model.capabilities.streaming !== false,
-  buildRequest(req, target, { stream, onDrop }: { stream: boolean; onDrop?: DropReporter }): UpstreamHttpRequest {
+  buildRequest(req, target, { stream, onDrop }): UpstreamHttpRequest {
     return {
       url: `${target.baseUrl.replace(/\/+$/, '')}/responses`,
       headers: {

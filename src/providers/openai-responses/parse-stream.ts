@@ -29,6 +29,7 @@ interface StreamPayload {
   content_index?: number;
   summary_index?: number;
   delta?: string;
+  text?: string;
   arguments?: string;
   error?: ResponsesFailure;
   code?: string | null;
@@ -49,7 +50,6 @@ interface ToolCallState {
 const REDUNDANT_EVENTS = new Set([
   'response.content_part.added',
   'response.content_part.done',
-  'response.output_text.done',
   'response.refusal.done',
   'response.reasoning_summary_part.added',
   'response.reasoning_summary_part.done',
@@ -64,6 +64,8 @@ class ResponsesStreamTranslator implements StreamTranslator {
   private ended = false;
   private expandWrapper = true;
   private readonly calls = new Map<string, ToolCallState>();
+  /** Text streamed so far per content part, to check it against the part's .done event. */
+  private readonly texts = new Map<string, string>();
   private nextToolIndex = 0;
   private hasRefusal = false;
   private reasoningSegment?: string;
@@ -100,7 +102,9 @@ class ResponsesStreamTranslator implements StreamTranslator {
       case 'response.function_call_arguments.done':
         return this.completeCall(payload, payload.arguments);
       case 'response.output_text.delta':
-        return payload.delta ? this.emit({ content: payload.delta }) : [];
+        return this.text(payload, payload.delta ?? '');
+      case 'response.output_text.done':
+        return this.textDone(payload);
       case 'response.refusal.delta':
         if (!payload.delta) return [];
         this.hasRefusal = true;
@@ -165,6 +169,21 @@ class ResponsesStreamTranslator implements StreamTranslator {
 
   private emit(...deltas: ChunkDelta[]): ChatCompletionChunk[] {
     return [...this.start(), ...deltas.map((delta) => this.chunk(delta))];
+  }
+
+  private text(payload: StreamPayload, delta: string): ChatCompletionChunk[] {
+    const part = `${payload.output_index}:${payload.content_index}`;
+    this.texts.set(part, (this.texts.get(part) ?? '') + delta);
+    return delta ? this.emit({ content: delta }) : [];
+  }
+
+  /** The .done event carries the whole part: send what the deltas did not (a proxy may send none). */
+  private textDone(payload: StreamPayload): ChatCompletionChunk[] {
+    const streamed = this.texts.get(`${payload.output_index}:${payload.content_index}`) ?? '';
+    const full = payload.text ?? streamed;
+    if (full.startsWith(streamed)) return this.text(payload, full.slice(streamed.length));
+    this.ctx.onDrop('output_text.done that contradicts the streamed deltas', { output_index: payload.output_index });
+    return [];
   }
 
   private reasoning(segment: string, delta: string | undefined): ChatCompletionChunk[] {

@@ -1,43 +1,24 @@
-// A whole chat.completion → the chunks a streaming upstream would have sent, for models that cannot
-// stream (o1-pro): the pipeline calls them whole and replays the answer to a client that asked to stream.
-// Generic on purpose: it knows nothing of the Responses API and works for any ChatCompletion.
+// A whole chat.completion as the chunk sequence a streaming client expects, for upstream models that
+// cannot stream (o1-pro): role, reasoning, content, tool calls, finish, then usage.
 
-import type { ChatCompletion, ChatCompletionChunk, ChunkDelta, FinishReason } from '../types.js';
+import type { ChatCompletion, ChatCompletionChunk, ChunkDelta } from '../types.js';
 
 export function completionToChunks(completion: ChatCompletion): ChatCompletionChunk[] {
-  const chunk = (choiceIndex: number, delta: ChunkDelta, finishReason: FinishReason | null = null): ChatCompletionChunk => ({
-    id: completion.id,
-    object: 'chat.completion.chunk',
-    created: completion.created,
-    model: completion.model,
-    ...(completion.system_fingerprint !== undefined ? { system_fingerprint: completion.system_fingerprint } : {}),
-    choices: [{ index: choiceIndex, delta, logprobs: null, finish_reason: finishReason }],
-  });
-
+  const base = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created, model: completion.model };
   const chunks: ChatCompletionChunk[] = [];
   for (const choice of completion.choices) {
-    const { message } = choice;
-    chunks.push(chunk(choice.index, { role: 'assistant', content: '' }));
-    if (message.reasoning_content) chunks.push(chunk(choice.index, { reasoning_content: message.reasoning_content }));
-    if (typeof message.content === 'string' && message.content !== '') {
-      chunks.push(chunk(choice.index, { content: message.content }));
-    }
-    if (message.refusal) chunks.push(chunk(choice.index, { refusal: message.refusal }));
-    for (const [index, call] of (message.tool_calls ?? []).entries()) {
-      // Same shape as a real stream: the first delta names the call with empty arguments, the next carries them.
-      chunks.push(
-        chunk(choice.index, {
-          tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
-        }),
-      );
-      if (call.function.arguments) {
-        chunks.push(chunk(choice.index, { tool_calls: [{ index, function: { arguments: call.function.arguments } }] }));
-      }
-    }
-    chunks.push(chunk(choice.index, {}, choice.finish_reason ?? 'stop'));
+    const emit = (delta: ChunkDelta, finish: ChatCompletionChunk['choices'][number]['finish_reason'] = null) =>
+      chunks.push({ ...base, choices: [{ index: choice.index, delta, logprobs: null, finish_reason: finish }] });
+    const m = choice.message;
+    emit({ role: 'assistant', content: '' });
+    if (m.reasoning_content) emit({ reasoning_content: m.reasoning_content });
+    if (m.content) emit({ content: m.content });
+    if (m.refusal) emit({ refusal: m.refusal });
+    m.tool_calls?.forEach((call, index) =>
+      emit({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } }] }),
+    );
+    emit({}, choice.finish_reason ?? 'stop');
   }
-  if (completion.usage) {
-    chunks.push({ ...chunk(0, {}), choices: [], usage: completion.usage });
-  }
+  if (completion.usage) chunks.push({ ...base, choices: [], usage: completion.usage });
   return chunks;
 }
