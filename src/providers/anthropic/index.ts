@@ -1,17 +1,20 @@
-// Placeholder until the anthropic adapter lands: every call fails with 501 so nothing pretends to work.
+// The Anthropic Messages dialect (every Claude model). Images go upstream as given: Anthropic fetches
+// http(s) image URLs itself (`source: {type: "url"}`), and data: URIs become base64 sources.
 
-import { ProviderError, type ProviderAdapter } from '../types.js';
+import type { ProviderAdapter } from '../types.js';
+import { buildMessagesRequest } from './build-request.js';
+import { mapAnthropicError } from './map-error.js';
+import { parseAnthropicResponse } from './parse-response.js';
+import { createAnthropicStreamTranslator } from './parse-stream.js';
 
-const notYet = () => {
-  throw new ProviderError(501, { message: 'This dialect is not implemented yet.', type: 'server_error', param: null, code: 'not_implemented' }, false);
-};
+const ignoreDrop = () => {};
 
 export const anthropicAdapter: ProviderAdapter = {
   name: 'anthropic',
   imageUrls: 'pass',
-  supportsStreaming: () => true,
-  buildRequest: notYet,
-  parseResponse: notYet,
-  createStreamTranslator: notYet,
-  mapError: notYet,
+  supportsStreaming: (model) => model.capabilities.streaming !== false,
+  buildRequest: (req, target, opts) => buildMessagesRequest(req, target, opts.stream, opts.onDrop ?? ignoreDrop),
+  parseResponse: parseAnthropicResponse,
+  createStreamTranslator: createAnthropicStreamTranslator,
+  mapError: mapAnthropicError,
 };
