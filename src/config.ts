@@ -6,7 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65535);
+const port = z.coerce
+  .number({ error: 'expected an integer port number 0-65535' })
+  .int('expected an integer port number 0-65535')
+  .min(0, 'expected an integer port number 0-65535')
+  .max(65535, 'expected an integer port number 0-65535');
 const positiveMs = z.coerce.number().int().min(1);
 
 const priceTable = z.object({

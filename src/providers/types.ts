@@ -238,6 +238,8 @@ export interface SseEvent {
 export interface TranslateContext {
   /** The model id the client asked for; it becomes `model` in every response and chunk. */
   requestedModel: string;
+  /** The catalog entry being served, for model-specific quirks. */
+  model?: ModelEntry;
   onDrop(what: string, detail?: unknown): void;
 }
 

@@ -48,8 +48,11 @@ export type ReplyFactory = Reply | ((req: RecordedRequest) => Reply);
 
 export class Simulator {
   readonly requests: RecordedRequest[] = [];
+  /** Paths of static files fetched (image/document references). */
+  readonly fileRequests: string[] = [];
   private readonly queue: ReplyFactory[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly files = new Map<string, { contentType: string; body: Buffer }>();
   private server?: Server;
   private port = 0;
   /** Responses still being written (streams), so tests can wait until the upstream side closed. */
@@ -82,6 +85,12 @@ export class Simulator {
   enqueue(...replies: ReplyFactory[]): this {
     this.queue.push(...replies);
     return this;
+  }
+
+  /** Serve a static file at GET {url}{path}, for image and document references. Returns its URL. */
+  serveFile(path: string, contentType: string, body: Buffer | string): string {
+    this.files.set(path, { contentType, body: Buffer.isBuffer(body) ? body : Buffer.from(body) });
+    return `${this.url}${path}`;
   }
 
   reset(): void {
@@ -123,6 +132,13 @@ export class Simulator {
       body = undefined;
     }
     const path = req.url ?? '/';
+    const file = req.method === 'GET' ? this.files.get(path) : undefined;
+    if (file) {
+      this.fileRequests.push(path);
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.body.length });
+      res.end(file.body);
+      return;
+    }
     const recorded: RecordedRequest = {
       dialect: dialectOf(path),
       method: req.method ?? 'GET',

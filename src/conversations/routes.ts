@@ -1,0 +1,5 @@
+// Placeholder until the conversations API lands: no routes yet.
+
+import type { RouteModule } from '../server/app.js';
+
+export const conversationRoutes: RouteModule = () => {};

@@ -1,0 +1,196 @@
+// The chat pipeline: prepare (model, checks, reservation) → route (retries, fallbacks) → collect or
+// stream through the adapter → settle exactly once. Both entry points end in settle() whatever happens.
+
+import type { BillableUsage, ChatCompletion, ChatCompletionChunk, ChatRequest, TranslateContext, Usage } from '../providers/types.js';
+import { completionToChunks } from '../providers/openai-responses/synthesize-chunks.js';
+import { countTextTokens } from '../billing/estimate-tokens.js';
+import type { CallerKey, Gateway } from './gateway.js';
+import { GatewayError, upstreamFailure, upstreamTimeout } from './errors.js';
+import { prepareCall } from './prepare.js';
+import { callUpstream } from './route.js';
+import { parseSse } from './sse-parser.js';
+import { settle, type Outcome } from './settle.js';
+import { UpstreamTransportError, classifyTransportError } from './upstream-client.js';
+
+export interface ChatCall {
+  requestId: string;
+  key: CallerKey;
+  request: ChatRequest;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+function translateContext(gw: Gateway, call: ChatCall): TranslateContext {
+  return {
+    requestedModel: call.request.model,
+    model: gw.catalog.get(call.request.model)?.entry,
+    onDrop: (what, detail) => gw.log.debug({ requestId: call.requestId, dropped: what, detail }, 'untranslatable upstream content dropped'),
+  };
+}
+
+function failureOf(err: unknown, totalTimedOut: boolean): { gatewayError: GatewayError; status: Outcome['status'] } {
+  if (totalTimedOut) return { gatewayError: upstreamTimeout('The upstream provider did not finish in time.'), status: 'timeout' };
+  if (err instanceof UpstreamTransportError || (err as Error)?.name === 'AbortError') {
+    const t = classifyTransportError(err);
+    if (t.kind === 'aborted') return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
+    if (t.kind === 'timeout') return { gatewayError: upstreamTimeout('The upstream provider stopped answering.'), status: 'timeout' };
+    return { gatewayError: upstreamFailure('The upstream connection failed.'), status: 'error' };
+  }
+  return { gatewayError: GatewayError.from(err), status: 'error' };
+}
+
+function withTotalTimeout(gw: Gateway, signal: AbortSignal): { signal: AbortSignal; timedOut: () => boolean } {
+  const total = AbortSignal.timeout(gw.config.timeouts.totalMs);
+  return { signal: AbortSignal.any([signal, total]), timedOut: () => total.aborted };
+}
+
+export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCompletion> {
+  const outcome: Outcome = {
+    requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
+    estimated: false, status: 'error', httpStatus: 500, stream: false, startedAt: Date.now(),
+  };
+  const { signal, timedOut } = withTotalTimeout(gw, call.signal);
+  try {
+    const prepared = await prepareCall(gw, call.key, call.request);
+    outcome.reservation = prepared.reservation;
+    outcome.served = prepared.model.entry;
+    const attempt = await callUpstream(gw, prepared.model, prepared.request, false, signal);
+    outcome.served = attempt.served.entry;
+    outcome.deployment = attempt.deployment.id;
+    const body = await attempt.response.body.json();
+    const { completion, billable } = attempt.adapter.parseResponse(body, translateContext(gw, call));
+    completion.model = call.request.model;
+    outcome.billable = billable;
+    outcome.status = 'ok';
+    outcome.httpStatus = 200;
+    return completion;
+  } catch (err) {
+    const { gatewayError, status } = failureOf(err, timedOut());
+    outcome.status = status;
+    outcome.httpStatus = gatewayError.status;
+    outcome.errorCode = gatewayError.error.code;
+    throw gatewayError;
+  } finally {
+    void settle(gw, outcome);
+  }
+}
+
+/** What a stream produced so far, to bill it when the upstream sent no usage. */
+class ProducedText {
+  private text = '';
+  add(chunk: ChatCompletionChunk): void {
+    for (const choice of chunk.choices) {
+      const d = choice.delta;
+      if (d.content) this.text += d.content;
+      if (d.reasoning_content) this.text += d.reasoning_content;
+      if (d.refusal) this.text += d.refusal;
+      for (const call of d.tool_calls ?? []) this.text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+    }
+  }
+  estimate(promptTokens: number): BillableUsage {
+    const output = countTextTokens(this.text);
+    return { inputTokens: promptTokens, cachedInputTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, outputTokens: output, reasoningTokens: 0, promptTokens };
+  }
+}
+
+function usageOf(b: BillableUsage): Usage {
+  const prompt = b.inputTokens + b.cachedInputTokens + b.cacheWrite5mTokens + b.cacheWrite1hTokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: b.outputTokens,
+    total_tokens: prompt + b.outputTokens,
+    prompt_tokens_details: { cached_tokens: b.cachedInputTokens },
+    completion_tokens_details: { reasoning_tokens: b.reasoningTokens },
+  };
+}
+
+/**
+ * Streams chunks for one request. Errors thrown before the first chunk become an HTTP error response;
+ * after it, the caller ends the stream with an error event. Nothing is retried after the first chunk.
+ */
+export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<ChatCompletionChunk> {
+  const outcome: Outcome = {
+    requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
+    estimated: false, status: 'error', httpStatus: 500, stream: true, startedAt: Date.now(),
+  };
+  const { signal, timedOut } = withTotalTimeout(gw, call.signal);
+  const includeUsage = call.request.stream_options?.include_usage === true;
+  const produced = new ProducedText();
+  let promptEstimate = 0;
+  let sentUsage = false;
+  let billableOf: () => BillableUsage | undefined = () => undefined;
+  const streamId = `chatcmpl-${call.requestId.replace(/-/g, '')}`;
+  const created = Math.floor(Date.now() / 1000);
+  const stamp = (chunk: ChatCompletionChunk): ChatCompletionChunk => {
+    chunk.id = streamId;
+    chunk.created = created;
+    chunk.model = call.request.model;
+    return chunk;
+  };
+  gw.metrics.openStreams.inc();
+  try {
+    const prepared = await prepareCall(gw, call.key, call.request);
+    promptEstimate = prepared.promptTokensEstimate;
+    outcome.reservation = prepared.reservation;
+    outcome.served = prepared.model.entry;
+    const attempt = await callUpstream(gw, prepared.model, prepared.request, true, signal);
+    outcome.served = attempt.served.entry;
+    outcome.deployment = attempt.deployment.id;
+    const ctx = translateContext(gw, call);
+    let chunks: AsyncIterable<ChatCompletionChunk[]>;
+    if (attempt.streamed) {
+      const translator = attempt.adapter.createStreamTranslator(ctx);
+      billableOf = () => translator.billableUsage();
+      chunks = (async function* () {
+        for await (const event of parseSse(attempt.response.body)) yield translator.push(event);
+        yield translator.finish();
+      })();
+    } else {
+      const parsed = attempt.adapter.parseResponse(await attempt.response.body.json(), ctx);
+      billableOf = () => parsed.billable;
+      chunks = (async function* () {
+        yield completionToChunks(parsed.completion);
+      })();
+    }
+    for await (const batch of chunks) {
+      for (const chunk of batch) {
+        if (chunk.choices.length === 0 && chunk.usage) {
+          if (!includeUsage || sentUsage) continue;
+          sentUsage = true;
+        } else {
+          produced.add(chunk);
+          if (chunk.usage !== undefined) delete chunk.usage;
+        }
+        outcome.firstTokenAt ??= Date.now();
+        yield stamp(chunk);
+      }
+    }
+    outcome.billable = billableOf();
+    if (!outcome.billable) {
+      outcome.billable = produced.estimate(promptEstimate);
+      outcome.estimated = true;
+    }
+    if (includeUsage && !sentUsage) {
+      yield stamp({ id: streamId, object: 'chat.completion.chunk', created, model: call.request.model, choices: [], usage: usageOf(outcome.billable) });
+    }
+    outcome.status = 'ok';
+    outcome.httpStatus = 200;
+  } catch (err) {
+    const { gatewayError, status } = failureOf(err, timedOut());
+    outcome.status = call.signal.aborted ? 'aborted' : status;
+    outcome.httpStatus = gatewayError.status;
+    outcome.errorCode = gatewayError.error.code;
+    throw gatewayError;
+  } finally {
+    gw.metrics.openStreams.dec();
+    if (!outcome.billable && outcome.firstTokenAt) {
+      // Cut short (client gone, upstream error, timeout): bill what the upstream produced, by its own
+      // usage when it sent one before the cut, else by counting the streamed text.
+      const reported = billableOf();
+      const counted = produced.estimate(reported?.promptTokens || promptEstimate);
+      outcome.billable = reported && reported.outputTokens >= counted.outputTokens ? reported : { ...(reported ?? counted), outputTokens: counted.outputTokens };
+      outcome.estimated = outcome.billable !== reported;
+    }
+    void settle(gw, outcome);
+  }
+}

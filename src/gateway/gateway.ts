@@ -1,0 +1,37 @@
+// What the pipeline needs, built once at start and shared by every request.
+
+import type { Agent } from 'undici';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Store } from '../store/database.js';
+import type { Metrics } from './metrics.js';
+
+export interface Gateway {
+  config: Config;
+  catalog: Catalog;
+  store: Store;
+  agent: Agent;
+  log: Logger;
+  metrics: Metrics;
+  /** Settlements not yet written; shutdown waits for them so no usage record is lost. */
+  pending: Set<Promise<unknown>>;
+}
+
+/** The authenticated caller of a /v1 request. */
+export interface CallerKey {
+  id: string;
+  name: string;
+  models: string[] | null;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+}
+
+export function track<T>(gw: Gateway, work: Promise<T>): Promise<T> {
+  gw.pending.add(work);
+  work.then(
+    () => gw.pending.delete(work),
+    () => gw.pending.delete(work),
+  );
+  return work;
+}

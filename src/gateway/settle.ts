@@ -1,0 +1,79 @@
+// The single usage record of a request and its charge, written once whatever happened.
+
+import type { BillableUsage } from '../providers/types.js';
+import { settleCredit, type Reservation } from '../billing/credit.js';
+import { costNano } from '../billing/prices.js';
+import type { ModelEntry } from '../catalog/types.js';
+import type { Gateway } from './gateway.js';
+import { track } from './gateway.js';
+
+export interface Outcome {
+  requestId: string;
+  keyId: string;
+  requestedModel: string;
+  served?: ModelEntry;
+  deployment?: string;
+  reservation?: Reservation;
+  billable?: BillableUsage;
+  estimated: boolean;
+  status: 'ok' | 'error' | 'aborted' | 'timeout';
+  httpStatus: number;
+  errorCode?: string | null;
+  stream: boolean;
+  startedAt: number;
+  firstTokenAt?: number;
+}
+
+export const ZERO_USAGE: BillableUsage = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  outputTokens: 0,
+  reasoningTokens: 0,
+  promptTokens: 0,
+};
+
+/** Writes the usage record and charge. Runs off the response path; shutdown waits for it. */
+export function settle(gw: Gateway, o: Outcome): Promise<number> {
+  const usage = o.billable ?? ZERO_USAGE;
+  const cost = o.served ? costNano(o.served.pricing, usage) : 0;
+  const provider = o.served?.provider ?? gw.catalog.get(o.requestedModel)?.entry.provider ?? 'unknown';
+  const labels = { model: o.requestedModel, provider };
+  gw.metrics.requests.inc({ ...labels, status: o.status });
+  gw.metrics.latency.observe({ ...labels, stream: String(o.stream) }, (Date.now() - o.startedAt) / 1000);
+  if (o.firstTokenAt) gw.metrics.ttft.observe(labels, (o.firstTokenAt - o.startedAt) / 1000);
+  if (o.status !== 'ok') gw.metrics.errors.inc({ ...labels, code: o.errorCode ?? String(o.httpStatus) });
+  gw.metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
+  gw.metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.outputTokens);
+  const work = settleCredit(gw.store, o.reservation, {
+    id: o.requestId,
+    key_id: o.keyId,
+    model: o.requestedModel,
+    provider,
+    deployment: o.deployment ?? null,
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.outputTokens,
+    cached_tokens: usage.cachedInputTokens,
+    cache_write_tokens: usage.cacheWrite5mTokens + usage.cacheWrite1hTokens,
+    reasoning_tokens: usage.reasoningTokens,
+    cost_nano: cost,
+    status: o.status,
+    http_status: o.httpStatus,
+    error_code: o.errorCode ?? null,
+    estimated: o.estimated ? 1 : 0,
+    stream: o.stream ? 1 : 0,
+    latency_ms: Date.now() - o.startedAt,
+    ttft_ms: o.firstTokenAt ? o.firstTokenAt - o.startedAt : null,
+  }).then(
+    (charged) => {
+      gw.metrics.costNano.inc(labels, charged);
+      return charged;
+    },
+    (err) => {
+      gw.log.error({ err, requestId: o.requestId }, 'usage record could not be written');
+      return 0;
+    },
+  );
+  return track(gw, work);
+}

@@ -1,0 +1,46 @@
+// Process entry for `npm start` and `omnigate serve`.
+
+import { loadConfig, ConfigError } from './config.js';
+import { startGateway } from './server/start.js';
+import { conversationRoutes } from './conversations/routes.js';
+
+export async function serve(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`omnigate: invalid configuration: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let running;
+  try {
+    running = await startGateway(config, { modules: [conversationRoutes] });
+  } catch (err) {
+    process.stderr.write(`omnigate: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const { gw, url } = running;
+  if (config.adminKeyGenerated) {
+    // Shown once; set OMNIGATE_ADMIN_KEY to keep a stable one.
+    process.stderr.write(`omnigate: generated admin key (set OMNIGATE_ADMIN_KEY to choose one): ${config.adminKey}\n`);
+  }
+  gw.log.info({ url, database: config.databaseUrl.startsWith('file:') ? 'sqlite' : 'postgres', redis: Boolean(config.redisUrl) }, 'omnigate ready');
+  const shutdown = (signal: string) => {
+    gw.log.info({ signal }, 'shutting down: draining in-flight requests');
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        gw.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) void serve();

@@ -1,0 +1,73 @@
+// The HTTP server (Fastify): routes, the OpenAI error envelope for every failure, one log line per request.
+
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { CallerKey, Gateway } from '../gateway/gateway.js';
+import { GatewayError } from '../gateway/errors.js';
+import { createKeyAuthenticator } from './auth.js';
+import { registerChatRoutes } from './routes/chat.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerMeRoute } from './routes/me.js';
+import { registerHealthRoutes, type HealthDeps } from './routes/health.js';
+
+export type authenticate = (request: FastifyRequest) => Promise<CallerKey>;
+
+/** Routes added by other modules (conversations) register through this, so app.ts stays the one place. */
+export type RouteModule = (app: FastifyInstance, gw: Gateway, auth: authenticate) => void;
+
+export interface AppOptions {
+  health?: Partial<HealthDeps>;
+  modules?: RouteModule[];
+}
+
+function toGatewayError(err: FastifyError): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const code = err.code ?? '';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
+    return new GatewayError(413, { message: 'The request body is too large.', type: 'invalid_request_error', param: null, code: 'request_too_large' });
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) {
+    return new GatewayError(415, { message: 'Send the request body as application/json.', type: 'invalid_request_error', param: null, code: 'unsupported_media_type' });
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    // Fastify's own client errors: malformed JSON, empty body with a JSON content type, bad URL.
+    const message = code.startsWith('FST_ERR_CTP') ? `We could not parse the JSON body of your request. (${err.message})` : err.message;
+    return new GatewayError(400, { message, type: 'invalid_request_error', param: null, code: 'invalid_json' });
+  }
+  return GatewayError.from(err);
+}
+
+export function buildApp(gw: Gateway, options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: gw.log as unknown as FastifyBaseLogger,
+    // One log line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: gw.config.bodyLimitBytes,
+    // Deep-nesting attacks are caught by the JSON parser's recursion limit; prototype keys are refused.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+  const auth = createKeyAuthenticator(gw);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const gatewayError = toGatewayError(err);
+    if (gatewayError.status >= 500 && !(err instanceof GatewayError)) request.log.error({ err }, 'unhandled error');
+    reply.code(gatewayError.status).headers(gatewayError.headers).send(gatewayError.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: { message: `Unknown endpoint ${request.method} ${request.url.split('?')[0]}.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  registerHealthRoutes(app, gw, { checks: options.health?.checks ?? {}, isDraining: options.health?.isDraining ?? (() => false) });
+  registerChatRoutes(app, gw, auth);
+  registerModelRoutes(app, gw, auth);
+  registerMeRoute(app, gw, auth);
+  registerAdminRoutes(app, gw);
+  for (const module of options.modules ?? []) module(app, gw, auth);
+  return app;
+}

@@ -1,0 +1,69 @@
+// Builds a running gateway from a config: store, catalog, upstream pool, HTTP app, background sweeper,
+// and a graceful stop (stop accepting, drain streams, write every pending usage record, close the store).
+
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { Catalog } from '../catalog/catalog.js';
+import { openStore } from '../store/database.js';
+import { createUpstreamAgent } from '../gateway/upstream-client.js';
+import { createMetrics } from '../gateway/metrics.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { releaseExpiredReservations } from '../billing/credit.js';
+import { buildApp, type RouteModule } from './app.js';
+
+const SWEEP_INTERVAL_MS = 30_000;
+
+export interface RunningGateway {
+  gw: Gateway;
+  app: FastifyInstance;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish up to the drain timeout, settles, closes. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  modules?: RouteModule[];
+}
+
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
+  const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'omnigate' } });
+  const catalog = new Catalog(config);
+  const store = await openStore(config.databaseUrl);
+  const agent = createUpstreamAgent(config.timeouts);
+  const gw: Gateway = { config, catalog, store, agent, log, metrics: createMetrics(), pending: new Set() };
+  let draining = false;
+  const app = buildApp(gw, { modules: options.modules, health: { isDraining: () => draining } });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  const sweeper = setInterval(() => {
+    releaseExpiredReservations(store).catch((err) => log.warn({ err }, 'reservation sweep failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      draining = true;
+      clearInterval(sweeper);
+      const closed = app.close();
+      const drained = await Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.timeouts.drainMs).unref()),
+      ]);
+      if (!drained) {
+        log.warn('drain timeout reached: closing remaining connections');
+        app.server.closeAllConnections();
+        await closed;
+      }
+      while (gw.pending.size) await Promise.allSettled([...gw.pending]);
+      await agent.close();
+      await store.close();
+    })());
+
+  return { gw, app, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, stop };
+}

@@ -1,0 +1,76 @@
+// One query layer (Kysely) over the embedded SQLite file or PostgreSQL, chosen by DATABASE_URL.
+
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider, type SqlDialect } from './migrations.js';
+
+// BIGINT (int8) columns hold nano-USD and epoch ms: well inside Number's exact range.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: SqlDialect;
+  close(): Promise<void>;
+}
+
+export function sqlitePath(databaseUrl: string): string {
+  const path = databaseUrl.replace(/^file:(\/\/)?/, '');
+  return path === ':memory:' ? path : resolve(path);
+}
+
+export async function openStore(databaseUrl: string): Promise<Store> {
+  let db: Kysely<Database>;
+  let dialect: SqlDialect;
+  if (databaseUrl.startsWith('file:')) {
+    const path = sqlitePath(databaseUrl);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const file = new SQLite(path);
+    // WAL lets readers run beside the single writer; busy_timeout makes concurrent writers queue, not fail.
+    file.pragma('journal_mode = WAL');
+    file.pragma('synchronous = NORMAL');
+    file.pragma('busy_timeout = 5000');
+    file.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    dialect = 'sqlite';
+  } else {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    dialect = 'postgres';
+  }
+  await migrate(db, dialect);
+  return { db, dialect, close: () => db.destroy() };
+}
+
+async function migrate(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  if (dialect === 'postgres') {
+    // Several instances may start at once; one migrates while the others wait on this lock.
+    await db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(774411)`.execute(conn);
+      try {
+        await runMigrations(conn as Kysely<Database>, dialect);
+      } finally {
+        await sql`select pg_advisory_unlock(774411)`.execute(conn);
+      }
+    });
+    return;
+  }
+  await runMigrations(db, dialect);
+}
+
+async function runMigrations(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? 'unknown error'}`);
+  }
+}
+
+/** Cheap liveness check for /readyz. */
+export async function pingStore(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
+}
