@@ -21,6 +21,8 @@ export function parseOpenAIResponse(body: unknown, ctx: TranslateContext): Parse
         function: { name: call.function?.name ?? '', arguments: call.function?.arguments || '{}' },
       }));
       if (message.tool_calls.length === 0) delete message.tool_calls;
+      // xAI sends content "" beside tool calls; OpenAI sends null, which is what clients test for.
+      else if (message.content === '') message.content = null;
     }
     return { index: choice?.index ?? i, message, logprobs: choice?.logprobs ?? null, finish_reason: choice?.finish_reason ?? 'stop' };
   });
