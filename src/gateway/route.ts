@@ -98,7 +98,10 @@ export async function callUpstream(
     const shaped = messages === request.messages ? request : { ...request, messages };
     for (const deployment of orderDeployments(served.deployments)) {
       const target: UpstreamTarget = { baseUrl: deployment.baseUrl, apiKey: deployment.apiKey, upstreamModel: deployment.upstreamModel, model: served.entry };
-      const http = adapter.buildRequest(shaped, target, { stream: streamed });
+      const http = adapter.buildRequest(shaped, target, {
+        stream: streamed,
+        onDrop: (what, detail) => gw.log.debug({ model: served.entry.id, dropped: what, detail }, 'request field the upstream cannot take was dropped'),
+      });
       for (let attempt = 0; attempt <= gw.config.maxRetries; attempt++) {
         let retryAfter: number | undefined;
         try {
