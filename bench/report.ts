@@ -1,0 +1,101 @@
+// The benchmark's table and verdicts. Targets (2-core machine, ratios from one run): Omnigate's added
+// p50 and p99 ≤ 1.5× the bare proxy's, its throughput ≥ 70 % of the bare proxy's, streaming
+// time-to-first-chunk overhead ≤ 1 ms, no RSS growth over a soak.
+
+export interface Row {
+  path: string;
+  concurrency: number;
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  firstChunkP50: number;
+  firstChunkP99: number;
+}
+
+export interface Report {
+  label: string;
+  at: string;
+  node: string;
+  cpus: number;
+  omnigate: string;
+  secondsPerMeasurement: number;
+  nonStreaming: Row[];
+  streaming: Row[];
+  rssMiB: { start: number; end: number };
+  soak?: { seconds: number; samples: Array<{ s: number; rss: number }>; growthMiB?: number };
+  settledRequests?: number;
+  omnigateExitCode?: number | null;
+  verdicts?: Array<{ check: string; value: string; target: string; pass: boolean }>;
+}
+
+const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const pad = (s: string, n: number) => s.padStart(n);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i])).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function find(rows: Row[], path: string, c: number): Row {
+  return rows.find((r) => r.path === path && r.concurrency === c)!;
+}
+
+export function printReport(report: Report): void {
+  const out: string[] = [];
+  const verdicts: NonNullable<Report['verdicts']> = [];
+  out.push(`Omnigate benchmark ${report.label ? `(${report.label}) ` : ''}— ${report.at}, node ${report.node}, ${report.cpus} CPUs, omnigate from ${report.omnigate}, ${report.secondsPerMeasurement}s per measurement`);
+  out.push('\nNon-streaming (latency in ms; added = minus the direct path at the same percentile)');
+  const nsRows: string[][] = [];
+  for (const r of report.nonStreaming) {
+    const direct = find(report.nonStreaming, 'direct', r.concurrency);
+    const direct_ = r.path === 'direct';
+    nsRows.push([
+      String(r.concurrency), r.path, f(r.p50), f(r.p99), direct_ ? '' : f(r.p50 - direct.p50), direct_ ? '' : f(r.p99 - direct.p99), f(r.rps, 0), String(r.errors),
+    ]);
+  }
+  out.push(table(['conc', 'path', 'p50', 'p99', 'added p50', 'added p99', 'req/s', 'errors'], nsRows));
+  for (const c of [...new Set(report.nonStreaming.map((r) => r.concurrency))]) {
+    const d = find(report.nonStreaming, 'direct', c);
+    const b = find(report.nonStreaming, 'bare', c);
+    const o = find(report.nonStreaming, 'omnigate', c);
+    const p50 = (o.p50 - d.p50) / Math.max(b.p50 - d.p50, 1e-3);
+    const p99 = (o.p99 - d.p99) / Math.max(b.p99 - d.p99, 1e-3);
+    const rps = o.rps / b.rps;
+    verdicts.push({ check: `c=${c} added p50 vs bare`, value: `${f(p50)}×`, target: '≤ 1.5×', pass: p50 <= 1.5 });
+    verdicts.push({ check: `c=${c} added p99 vs bare`, value: `${f(p99)}×`, target: '≤ 1.5×', pass: p99 <= 1.5 });
+    verdicts.push({ check: `c=${c} throughput vs bare`, value: `${f(rps * 100, 0)} %`, target: '≥ 70 %', pass: rps >= 0.7 });
+  }
+  out.push('\nStreaming (time to first chunk and whole stream, ms)');
+  const sRows: string[][] = [];
+  for (const r of report.streaming) {
+    const b = find(report.streaming, 'bare', r.concurrency);
+    const d = find(report.streaming, 'direct', r.concurrency);
+    sRows.push([
+      String(r.concurrency), r.path, f(r.firstChunkP50), f(r.firstChunkP99), r.path === 'direct' ? '' : f(r.firstChunkP50 - d.firstChunkP50),
+      r.path === 'omnigate' ? f(r.firstChunkP50 - b.firstChunkP50) : '', f(r.p50), f(r.rps, 0), String(r.errors),
+    ]);
+  }
+  out.push(table(['conc', 'path', 'ttfc p50', 'ttfc p99', 'vs direct', 'vs bare', 'whole p50', 'req/s', 'errors'], sRows));
+  const s1 = { o: find(report.streaming, 'omnigate', 1), b: find(report.streaming, 'bare', 1) };
+  const ttfc = s1.o.firstChunkP50 - s1.b.firstChunkP50;
+  verdicts.push({ check: 'c=1 stream first-chunk overhead vs bare (p50)', value: `${f(ttfc)} ms`, target: '≤ 1 ms', pass: ttfc <= 1 });
+  out.push(`\nOmnigate RSS: ${f(report.rssMiB.start, 1)} MiB at start, ${f(report.rssMiB.end, 1)} MiB after the run`);
+  if (report.soak) {
+    const samples = report.soak.samples;
+    // The first quarter is warm-up (JIT, pools, heap sizing); growth is measured from there to the end.
+    const base = samples.find((s) => s.s >= report.soak!.seconds / 4) ?? samples[0];
+    const last = samples.at(-1)!;
+    report.soak.growthMiB = last.rss - base.rss;
+    out.push(`Soak ${report.soak.seconds}s: RSS ${samples.map((s) => `${s.s}s ${f(s.rss, 0)}`).join(', ')} MiB`);
+    const growth = report.soak.growthMiB / base.rss;
+    verdicts.push({ check: `soak RSS growth from ${base.s}s to ${last.s}s`, value: `${f(report.soak.growthMiB, 1)} MiB (${f(growth * 100, 1)} %)`, target: '≤ 5 %', pass: growth <= 0.05 });
+  }
+  if (report.settledRequests !== undefined) out.push(`Requests settled by Omnigate (metrics): ${report.settledRequests}; exit code after SIGTERM: ${report.omnigateExitCode}`);
+  out.push('\nTargets');
+  out.push(table(['check', 'value', 'target', 'ok'], verdicts.map((v) => [v.check, v.value, v.target, v.pass ? 'yes' : 'NO'])));
+  report.verdicts = verdicts;
+  process.stdout.write(`${out.join('\n')}\n`);
+}

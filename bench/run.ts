@@ -1,0 +1,143 @@
+// `npm run bench`: Omnigate's overhead against the floor. Three paths to one fast upstream, in one run:
+//   direct    client → upstream
+//   bare      client → bare pass-through proxy (node:http + undici, bytes only) → upstream
+//   omnigate  client → Omnigate (real key, credit reservation, billing, usage records) → upstream
+// Added latency is a path's latency minus the direct path's at the same percentile and concurrency.
+// Options: --seconds N (per measurement, default 3), --soak N (then N seconds of mixed load on
+// Omnigate alone, sampling its RSS), --source (run Omnigate from src/ with tsx instead of dist/),
+// --cpu-prof (write Omnigate's CPU profile to .bench/prof/), --label TEXT (stored in the JSON).
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import { percentile, runLoad, type RunResult, type Target } from './load.js';
+import { rssMiB, spawnOmnigate, spawnPrintingUrl, stop, type Child } from './processes.js';
+import { printReport, type Report } from './report.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    soak: { type: 'string' },
+    source: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    label: { type: 'string', default: '' },
+  },
+});
+const SECONDS = Number(opts.seconds);
+const CONCURRENCY = [1, 16, 64];
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+const root = resolve(import.meta.dirname, '..');
+const outDir = join(root, '.bench');
+mkdirSync(outDir, { recursive: true });
+
+const tsx = ['--import', 'tsx'];
+const children: Child[] = [];
+const dataDir = mkdtempSync(join(outDir, 'run-'));
+
+async function main(): Promise<void> {
+  const upstream = await spawnPrintingUrl([...tsx, join(root, 'bench/fast-upstream.ts')]);
+  children.push(upstream);
+  const bare = await spawnPrintingUrl([...tsx, join(root, 'bench/bare-proxy.ts')], { UPSTREAM: upstream.url });
+  children.push(bare);
+  const entry = opts.source ? [...tsx, join(root, 'src/main.ts')] : [join(root, 'dist/src/main.js')];
+  const prof = opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'prof')}`] : [];
+  const omnigate = await spawnOmnigate(
+    [...prof, ...entry],
+    {
+      DATABASE_URL: `file:${join(dataDir, 'omnigate.db')}`,
+      OMNIGATE_ADMIN_KEY: ADMIN_KEY,
+      OMNIGATE_LOG_LEVEL: 'info',
+      OPENAI_BASE_URL: `${upstream.url}/v1`,
+      OPENAI_API_KEY: 'bench-upstream-key',
+    },
+    join(outDir, 'omnigate.log'),
+  );
+  children.push(omnigate);
+  const pid = omnigate.process.pid!;
+  const rssStart = rssMiB(pid);
+
+  const created = await fetch(`${omnigate.url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', credit_usd: 1_000_000 }),
+  });
+  if (created.status !== 201) throw new Error(`cannot create a key: ${created.status} ${await created.text()}`);
+  const { key } = (await created.json()) as { key: string };
+
+  const targets: Target[] = [
+    { name: 'direct', url: upstream.url, headers: { authorization: 'Bearer bench-upstream-key' } },
+    { name: 'bare', url: bare.url, headers: {} },
+    { name: 'omnigate', url: omnigate.url, headers: { authorization: `Bearer ${key}` } },
+  ];
+  const report: Report = {
+    label: opts.label,
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    omnigate: opts.source ? 'src (tsx)' : 'dist',
+    secondsPerMeasurement: SECONDS,
+    nonStreaming: [],
+    streaming: [],
+    rssMiB: { start: rssStart, end: NaN },
+  };
+  const row = (path: string, concurrency: number, r: RunResult) => ({
+    path,
+    concurrency,
+    requests: r.requests,
+    errors: r.errors,
+    rps: r.requests / r.seconds,
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    firstChunkP50: percentile(r.firstChunk, 50),
+    firstChunkP99: percentile(r.firstChunk, 99),
+  });
+  for (const concurrency of CONCURRENCY) {
+    for (const t of targets) {
+      process.stderr.write(`non-streaming  c=${concurrency}  ${t.name}\n`);
+      report.nonStreaming.push(row(t.name, concurrency, await runLoad(t, { concurrency, seconds: SECONDS, stream: false })));
+    }
+  }
+  for (const concurrency of [1, 16]) {
+    for (const t of targets) {
+      process.stderr.write(`streaming      c=${concurrency}  ${t.name}\n`);
+      report.streaming.push(row(t.name, concurrency, await runLoad(t, { concurrency, seconds: SECONDS, stream: true })));
+    }
+  }
+  report.rssMiB.end = rssMiB(pid);
+
+  if (opts.soak) {
+    const seconds = Number(opts.soak);
+    const samples: Array<{ s: number; rss: number }> = [];
+    const t0 = Date.now();
+    const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) }), 5_000);
+    process.stderr.write(`soak ${seconds}s on omnigate (c=16, streaming and not)\n`);
+    const omni = targets[2];
+    await Promise.all([
+      runLoad(omni, { concurrency: 8, seconds, stream: false, warmupSeconds: 0 }),
+      runLoad(omni, { concurrency: 8, seconds, stream: true, warmupSeconds: 0 }),
+    ]);
+    clearInterval(sampler);
+    samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) });
+    report.soak = { seconds, samples };
+  }
+
+  const metrics = await (await fetch(`${omnigate.url}/metrics`)).text();
+  report.settledRequests = [...metrics.matchAll(/^omnigate_requests_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  const exitCode = await stop(omnigate.process);
+  report.omnigateExitCode = exitCode;
+  printReport(report);
+  const file = join(outDir, 'results.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\nwritten to ${file}\n`);
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await Promise.all(children.map((c) => stop(c.process)));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
