@@ -99,6 +99,17 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
         .execute();
     },
   },
+  '0003_conversation_turn_details': {
+    // The question as typed and its references (for reading a conversation back), the turn's token
+    // count (for trimming without re-tokenizing history), the usage record's id, and the claim a
+    // running turn holds on its seq (pending_until: a lease, so a crashed instance cannot block it forever).
+    // SQLite adds one column per statement.
+    async up(db: Kysely<any>) {
+      for (const [name, type] of [['question_text', 'text'], ['refs', 'text'], ['tokens', 'integer'], ['request_id', 'text'], ['pending_until', 'bigint']] as const) {
+        await db.schema.alterTable('conversation_turns').addColumn(name, type).execute();
+      }
+    },
+  },
   };
 }
 
