@@ -77,6 +77,10 @@ const envSchema = z.object({
     .regex(/^(file:|postgres:\/\/|postgresql:\/\/)/, 'expected file:… or postgres://…')
     .default('file:./data/omnigate.db'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://…').optional(),
+  /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+  OMNIGATE_REDIS_PREFIX: z.string().min(1).default('omnigate:'),
+  /** How long a reservation survives its request (a crashed instance's reservations free up after it). */
+  OMNIGATE_RESERVATION_TTL_MS: positiveMs.optional(),
   OMNIGATE_ADMIN_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
   OMNIGATE_CONFIG: z.string().optional(),
   OMNIGATE_ALLOW_PRIVATE_URLS: z.enum(['0', '1', 'true', 'false']).optional(),
@@ -95,6 +99,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   redisUrl?: string;
+  redisPrefix: string;
+  reservationTtlMs: number;
   adminKey: string;
   adminKeyGenerated: boolean;
   allowPrivateUrls: boolean;
@@ -156,6 +162,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.OMNIGATE_REDIS_PREFIX,
+    // A reservation must outlive its request (total timeout) plus settlement, or a live request's would be freed.
+    reservationTtlMs: Math.max(e.OMNIGATE_RESERVATION_TTL_MS ?? e.OMNIGATE_TOTAL_TIMEOUT_MS + 60_000, e.OMNIGATE_TOTAL_TIMEOUT_MS + 1_000),
     adminKey: e.OMNIGATE_ADMIN_KEY ?? `oga-${randomBytes(24).toString('base64url')}`,
     adminKeyGenerated: !e.OMNIGATE_ADMIN_KEY,
     allowPrivateUrls: e.OMNIGATE_ALLOW_PRIVATE_URLS === '1' || e.OMNIGATE_ALLOW_PRIVATE_URLS === 'true',

@@ -1,25 +1,45 @@
-// Reserve, then settle (DESIGN.md section 4). The reservation is taken inside one database transaction
-// that locks the key's row, so concurrent requests — on one instance or many sharing PostgreSQL —
-// can never together reserve more than the balance. Settlement charges the real cost (never more than
-// was reserved), writes the ledger row and the usage record in the same transaction, and releases the rest.
+// Reserve, then settle (DESIGN.md section 4). The database is the only authority on money, with or
+// without Redis, and every change to a key's money is one transaction that keeps these invariants:
+//
+//   balance_nano  = sum of the key's ledger rows            (append-only ledger)
+//   balance_nano >= 0                                        (CHECK constraint: the database refuses otherwise)
+//   reserved_nano = sum of the key's open reservations
+//
+// A reservation is one conditional UPDATE (`… where balance - reserved >= amount`), which both SQLite
+// and PostgreSQL evaluate atomically against the latest committed row, so any number of requests on any
+// number of instances can never together reserve more than the balance. A settlement charges at most
+// what the balance holds beyond the other open reservations, so it can never take the balance below
+// zero nor eat into credit another request has reserved.
+//
+// Lock order is always key row, then reservation row (PostgreSQL), so reservations, settlements and the
+// expiry sweep of several instances cannot deadlock one another. On SQLite the first statement of every
+// transaction is a write, which takes the database's write lock at once: a second process (the CLI)
+// can then never invalidate a snapshot the transaction has already read.
 
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Store } from '../store/database.js';
-import type { UsageTable } from '../store/schema.js';
+import type { Database, UsageTable } from '../store/schema.js';
+import type { RateTicket } from './rate-limit.js';
 
 export interface Reservation {
   id: string;
   keyId: string;
   amountNano: number;
+  /** The rate-limit admission of the request, so its token count can be corrected at settlement. */
+  rateTicket?: RateTicket;
 }
 
 export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: false; availableNano: number };
 
+/** Optimistic attempts before giving up under heavy contention on one key (each re-reads the balance). */
+const RESERVE_ATTEMPTS = 8;
+
 /**
- * Reserves `amountFor(available)` nano-USD where `available` is the balance minus open reservations.
+ * Reserves `amountFor(available)` nano-USD, where `available` is the balance minus open reservations.
  * The callback sizes the reservation from what is available (to cap the output a key can afford) and
- * returns 0 or less to refuse.
+ * returns 0 or less to refuse. It is first called with Infinity (the uncapped amount): when the key can
+ * afford that, the reservation costs one statement and no read.
  */
 export async function reserveCredit(
   store: Store,
@@ -27,81 +47,177 @@ export async function reserveCredit(
   amountFor: (availableNano: number) => number,
   ttlMs: number,
 ): Promise<ReserveOutcome> {
-  return store.db.transaction().execute(async (tx) => {
-    const query = tx.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId);
-    const row = await (store.dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
-    if (!row) return { ok: false, availableNano: 0 } as const;
-    const available = row.balance_nano - row.reserved_nano;
+  const full = Math.ceil(amountFor(Number.POSITIVE_INFINITY));
+  if (full > 0 && Number.isFinite(full)) {
+    const reservation = await tryReserve(store, keyId, full, ttlMs);
+    if (reservation) return { ok: true, reservation };
+  }
+  let available = 0;
+  for (let attempt = 0; attempt < RESERVE_ATTEMPTS; attempt++) {
+    const row = await store.db.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId).executeTakeFirst();
+    if (!row) return { ok: false, availableNano: 0 };
+    available = row.balance_nano - row.reserved_nano;
     const amount = Math.ceil(amountFor(available));
-    if (amount <= 0 || amount > available) return { ok: false, availableNano: available } as const;
-    const now = Date.now();
-    const id = randomUUID();
-    await tx.updateTable('api_keys').set({ reserved_nano: sql`reserved_nano + ${amount}` }).where('id', '=', keyId).execute();
+    if (!(amount > 0) || amount > available) return { ok: false, availableNano: available };
+    // Another request may have reserved since the read; then the condition fails and we size again.
+    const reservation = await tryReserve(store, keyId, amount, ttlMs);
+    if (reservation) return { ok: true, reservation };
+  }
+  return { ok: false, availableNano: available };
+}
+
+async function tryReserve(store: Store, keyId: string, amount: number, ttlMs: number): Promise<Reservation | undefined> {
+  const id = randomUUID();
+  const now = Date.now();
+  if (store.dialect === 'postgres') {
+    // One statement, so the key's row lock is held for microseconds and not across round trips.
+    const result = await sql<{ id: string }>`
+      with k as (
+        update api_keys set reserved_nano = reserved_nano + ${amount}
+        where id = ${keyId} and balance_nano - reserved_nano >= ${amount}
+        returning id
+      )
+      insert into reservations (id, key_id, amount_nano, expires_at, created_at)
+      select ${id}::text, k.id, ${amount}::bigint, ${now + ttlMs}::bigint, ${now}::bigint from k
+      returning id`.execute(store.db);
+    return result.rows.length ? { id, keyId, amountNano: amount } : undefined;
+  }
+  return store.db.transaction().execute(async (tx) => {
+    const updated = await tx
+      .updateTable('api_keys')
+      .set({ reserved_nano: sql`reserved_nano + ${amount}` })
+      .where('id', '=', keyId)
+      .where(sql<boolean>`balance_nano - reserved_nano >= ${amount}`)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return undefined;
     await tx.insertInto('reservations').values({ id, key_id: keyId, amount_nano: amount, expires_at: now + ttlMs, created_at: now }).execute();
-    return { ok: true, reservation: { id, keyId, amountNano: amount } } as const;
+    return { id, keyId, amountNano: amount };
   });
 }
 
 export type UsageRecord = Omit<UsageTable, 'created_at'> & { created_at?: number };
 
+/** One request to settle: its usage record (cost_nano = the full cost) and its reservation, if any. */
+export interface Settlement {
+  reservation?: Reservation;
+  usage: UsageRecord;
+}
+
+export interface SettlementResult {
+  /** What the key was charged (never more than it could pay). */
+  chargedNano: number;
+  /** Cost the key could not cover (a reservation that expired, or a cost above the estimate). */
+  uncoveredNano: number;
+  /** The record already existed (a retry after a commit whose answer was lost): nothing was done. */
+  duplicate: boolean;
+}
+
 /**
- * Charges min(cost, reserved) and records usage, atomically. A reservation that already expired
- * (released by the sweeper) is charged against what the balance still has free.
+ * Settles requests in one transaction: usage record, charge, ledger row, reservation released. Idempotent
+ * per request id (the usage record's primary key), so a batch whose commit answer was lost can be retried.
+ * Items are processed in key order so concurrent batches lock key rows in the same order.
  */
-export async function settleCredit(store: Store, reservation: Reservation | undefined, usage: UsageRecord): Promise<number> {
+export async function settleCredits(store: Store, items: Settlement[]): Promise<SettlementResult[]> {
+  const order = items.map((item, index) => ({ item, index })).sort((a, b) => (a.item.usage.key_id < b.item.usage.key_id ? -1 : a.item.usage.key_id > b.item.usage.key_id ? 1 : 0));
   return store.db.transaction().execute(async (tx) => {
-    const now = Date.now();
-    let charge = Math.max(0, usage.cost_nano);
-    if (reservation) {
-      const held = await tx.deleteFrom('reservations').where('id', '=', reservation.id).returning('amount_nano').executeTakeFirst();
-      const key = await tx.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', reservation.keyId).executeTakeFirst();
-      const release = held ? held.amount_nano : 0;
-      const free = key ? key.balance_nano - (key.reserved_nano - release) : 0;
-      charge = Math.min(charge, held ? held.amount_nano : Math.max(0, free));
-      await tx
-        .updateTable('api_keys')
-        .set({
-          reserved_nano: sql`reserved_nano - ${release}`,
-          balance_nano: sql`balance_nano - ${charge}`,
-          spent_nano: sql`spent_nano + ${charge}`,
-        })
-        .where('id', '=', reservation.keyId)
-        .execute();
-      if (charge > 0) {
-        await tx
-          .insertInto('ledger')
-          .values({ key_id: reservation.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now })
-          .execute();
-      }
-    }
-    await tx.insertInto('usage').values({ ...usage, cost_nano: charge, created_at: usage.created_at ?? now }).execute();
-    return charge;
+    const results: SettlementResult[] = new Array(items.length);
+    for (const { item, index } of order) results[index] = await settleOne(tx, store.dialect, item);
+    return results;
   });
 }
 
-/** Releases reservations left by a crashed instance. Safe to run on every instance at once. */
+async function lockKey(tx: Transaction<Database>, dialect: Store['dialect'], keyId: string) {
+  const query = tx.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId);
+  return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+async function settleOne(tx: Transaction<Database>, dialect: Store['dialect'], { reservation, usage }: Settlement): Promise<SettlementResult> {
+  const now = Date.now();
+  const cost = Math.max(0, Math.ceil(usage.cost_nano));
+  // First statement a write (see the header); its primary key makes the settlement happen once.
+  const inserted = await tx
+    .insertInto('usage')
+    .values({ ...usage, cost_nano: 0, created_at: usage.created_at ?? now })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) return { chargedNano: 0, uncoveredNano: 0, duplicate: true };
+  if (!reservation) return { chargedNano: 0, uncoveredNano: cost, duplicate: false };
+
+  const key = await lockKey(tx, dialect, reservation.keyId);
+  const held = await tx.deleteFrom('reservations').where('id', '=', reservation.id).returning('amount_nano').executeTakeFirst();
+  const release = held?.amount_nano ?? 0;
+  // What this request may take: the balance minus every *other* open reservation. When its own
+  // reservation is still held that is at least the reservation; when the sweeper already released it
+  // (expired), only what nobody else has reserved.
+  const free = key ? key.balance_nano - (key.reserved_nano - release) : 0;
+  const charge = Math.max(0, Math.min(cost, free));
+  if (key && (release > 0 || charge > 0)) {
+    await tx
+      .updateTable('api_keys')
+      .set({
+        reserved_nano: sql`reserved_nano - ${release}`,
+        balance_nano: sql`balance_nano - ${charge}`,
+        spent_nano: sql`spent_nano + ${charge}`,
+      })
+      .where('id', '=', reservation.keyId)
+      .execute();
+  }
+  if (charge > 0) {
+    await tx
+      .insertInto('ledger')
+      .values({ key_id: reservation.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now })
+      .execute();
+    await tx.updateTable('usage').set({ cost_nano: charge }).where('id', '=', usage.id).execute();
+  }
+  return { chargedNano: charge, uncoveredNano: cost - charge, duplicate: false };
+}
+
+/**
+ * Releases reservations whose request never settled (its instance crashed or was killed). Safe to run
+ * on every instance at once: each reservation is deleted by exactly one of them.
+ */
 export async function releaseExpiredReservations(store: Store, now = Date.now()): Promise<number> {
-  const expired = await store.db.selectFrom('reservations').select(['id']).where('expires_at', '<', now).limit(500).execute();
+  const expired = await store.db.selectFrom('reservations').select(['id', 'key_id']).where('expires_at', '<', now).limit(500).execute();
   let released = 0;
-  for (const { id } of expired) {
+  for (const { id, key_id } of expired) {
     await store.db.transaction().execute(async (tx) => {
-      const held = await tx.deleteFrom('reservations').where('id', '=', id).returning(['key_id', 'amount_nano']).executeTakeFirst();
-      if (!held) return; // another instance got there first
-      await tx.updateTable('api_keys').set({ reserved_nano: sql`reserved_nano - ${held.amount_nano}` }).where('id', '=', held.key_id).execute();
+      if (store.dialect === 'postgres') await lockKey(tx, store.dialect, key_id);
+      const held = await tx.deleteFrom('reservations').where('id', '=', id).returning(['amount_nano']).executeTakeFirst();
+      if (!held) return; // settled meanwhile, or another instance got there first
+      await tx.updateTable('api_keys').set({ reserved_nano: sql`reserved_nano - ${held.amount_nano}` }).where('id', '=', key_id).execute();
       released++;
     });
   }
   return released;
 }
 
+export class NegativeBalanceError extends RangeError {
+  constructor() {
+    super('the balance cannot go below zero');
+  }
+}
+
+/**
+ * Adds credit (or, with a negative amount, removes it as long as the balance stays at or above zero).
+ * Returns the new balance, or undefined when the key does not exist.
+ */
 export async function addCredit(store: Store, keyId: string, amountNano: number, note: string | null = null): Promise<number | undefined> {
+  if (!Number.isSafeInteger(amountNano)) throw new RangeError('the amount must be a whole number of nano-USD');
   return store.db.transaction().execute(async (tx) => {
-    const query = tx.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId);
-    const row = await (store.dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
-    if (!row) return undefined;
-    if (row.balance_nano + amountNano < 0) throw new RangeError('the balance cannot go below zero');
-    await tx.updateTable('api_keys').set({ balance_nano: sql`balance_nano + ${amountNano}` }).where('id', '=', keyId).execute();
+    const updated = await tx
+      .updateTable('api_keys')
+      .set({ balance_nano: sql`balance_nano + ${amountNano}` })
+      .where('id', '=', keyId)
+      .where(sql<boolean>`balance_nano + ${amountNano} >= 0`)
+      .returning('balance_nano')
+      .executeTakeFirst();
+    if (!updated) {
+      const exists = await tx.selectFrom('api_keys').select('id').where('id', '=', keyId).executeTakeFirst();
+      if (exists) throw new NegativeBalanceError();
+      return undefined;
+    }
     await tx.insertInto('ledger').values({ key_id: keyId, kind: 'credit', amount_nano: amountNano, request_id: null, note, created_at: Date.now() }).execute();
-    return row.balance_nano + amountNano;
+    return updated.balance_nano;
   });
 }

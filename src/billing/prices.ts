@@ -2,10 +2,18 @@
 // Prices are list prices in USD per 1M tokens; the arithmetic runs in pico-USD per token so that
 // prices such as $0.01875/M stay exact, and the total is rounded up to the nano-dollar once.
 
-import type { ModelPricing, PriceTable } from '../catalog/types.js';
+import type { ModelEntry, ModelPricing, PriceTable } from '../catalog/types.js';
 import type { BillableUsage } from '../providers/types.js';
 
 const pico = (usdPerMillion: number | undefined): number => Math.round((usdPerMillion ?? 0) * 1_000_000);
+
+/**
+ * The prices of a model as served by one deployment. A deployment's own price table (config file)
+ * replaces the catalog's whole, tiers included: it is a different contract, not a discount on the list.
+ */
+export function pricingOf(entry: ModelEntry, deployment?: { pricing?: PriceTable }): ModelPricing {
+  return deployment?.pricing ?? entry.pricing;
+}
 
 /** The price table that applies to a prompt of this size (the whole request at the higher tier). */
 export function priceFor(pricing: ModelPricing, promptTokens: number): PriceTable {

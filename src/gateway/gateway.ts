@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Store } from '../store/database.js';
+import type { Billing } from '../billing/billing.js';
 import type { Metrics } from './metrics.js';
 
 export interface Gateway {
@@ -14,6 +15,8 @@ export interface Gateway {
   agent: Agent;
   log: Logger;
   metrics: Metrics;
+  /** Rate limiter, settlement writer and reservation sweep (src/billing/billing.ts). */
+  billing: Billing;
   /** Settlements not yet written; shutdown waits for them so no usage record is lost. */
   pending: Set<Promise<unknown>>;
 }

@@ -1,15 +1,27 @@
 // Everything decided before any upstream is called: which model, whether this key may use it with
-// this request, and a credit reservation for the worst case.
+// this request, its rate limits, and a credit reservation for the worst case.
+//
+// Reservation size (DESIGN.md section 4): estimated prompt tokens (o200k tokenizer × a margin for other
+// vendors' tokenizers) at the input price, plus the output cap × n at the output price. The output cap is
+// max_completion_tokens / max_tokens, or the model's max output when the client sent neither. Prices
+// are the highest among everything that may serve the request (every deployment of the model and of its
+// fallbacks), so a fallback to a dearer model is covered too.
+//
+// When the client sent no output cap and the key cannot afford the model's full max output, the
+// reservation is lowered to what the balance covers and that cap is sent upstream as
+// max_completion_tokens: the request still runs, shorter, and the key still cannot overspend. An
+// explicit cap the key cannot afford is refused with 402, since the client asked for that much.
 
 import { adapters } from '../providers/index.js';
 import type { ChatRequest, ProviderAdapter } from '../providers/types.js';
 import type { ResolvedModel } from '../catalog/catalog.js';
 import { reserveCredit, type Reservation } from '../billing/credit.js';
 import { estimatePromptTokens } from '../billing/estimate-tokens.js';
-import { inputNanoPerToken, nanoToUsd, outputNanoPerToken } from '../billing/prices.js';
+import { inputNanoPerToken, nanoToUsd, outputNanoPerToken, pricingOf } from '../billing/prices.js';
+import type { RateTicket } from '../billing/rate-limit.js';
 import type { CallerKey, Gateway } from './gateway.js';
 import { hasImages } from './inline-images.js';
-import { insufficientQuota, invalidRequest, modelNotAllowed, modelNotFound, providerNotConfigured } from './errors.js';
+import { insufficientQuota, invalidRequest, modelNotAllowed, modelNotFound, providerNotConfigured, rateLimited } from './errors.js';
 
 /** Tokenizers differ between vendors by a few tens of percent: reserve for the larger count. */
 const PROMPT_ESTIMATE_MARGIN = 1.3;
@@ -18,6 +30,7 @@ export interface PreparedCall {
   model: ResolvedModel;
   adapter: ProviderAdapter;
   request: ChatRequest;
+  /** The tokenizer's count of the prompt (no margin): what a stream without upstream usage is billed for. */
   promptTokensEstimate: number;
   reservation: Reservation;
   /** Set when the key's balance cannot cover the model's full output: the upstream is capped to this. */
@@ -43,38 +56,87 @@ export function checkCapabilities(model: ResolvedModel, request: ChatRequest): v
   }
 }
 
+interface WorstCase {
+  /** Nano-USD for the prompt at the dearest input price. */
+  promptNano: number;
+  /** Nano-USD per output token at the dearest output price (fractional). */
+  perOutputNano: number;
+  /** Output tokens per choice the upstream may produce when the client sets no cap. */
+  maxOutput: number;
+}
+
+/** The dearest prices and largest output among every model and deployment that may serve the request. */
+export function worstCase(gw: Gateway, model: ResolvedModel, promptTokens: number): WorstCase {
+  const chain = [model, ...model.fallbacks.map((id) => gw.catalog.get(id)).filter((m): m is ResolvedModel => !!m)];
+  let promptNano = 0;
+  let perOutputNano = 0;
+  let maxOutput = 0;
+  for (const m of chain) {
+    maxOutput = Math.max(maxOutput, m.entry.maxOutput);
+    const deployments = m.deployments.filter((d) => d.apiKey);
+    for (const d of deployments.length ? deployments : m.deployments) {
+      const pricing = pricingOf(m.entry, d);
+      promptNano = Math.max(promptNano, Math.ceil(promptTokens * inputNanoPerToken(pricing, promptTokens)));
+      perOutputNano = Math.max(perOutputNano, outputNanoPerToken(pricing, promptTokens));
+    }
+  }
+  return { promptNano, perOutputNano, maxOutput };
+}
+
+async function admit(gw: Gateway, key: CallerKey, promptTokens: number): Promise<RateTicket | undefined> {
+  const admission = await gw.billing.limiter.admit(key.id, { rpm: key.rpmLimit, tpm: key.tpmLimit }, promptTokens);
+  if (admission.ok) return admission.ticket;
+  if (admission.tooLarge) {
+    throw rateLimited(
+      `This request (about ${promptTokens} prompt tokens) is larger than this key's limit of ${key.tpmLimit} tokens per minute.`,
+      admission.retryAfterSeconds,
+    );
+  }
+  const what = admission.limit === 'rpm' ? `${key.rpmLimit} requests per minute` : `${key.tpmLimit} tokens per minute`;
+  throw rateLimited(`Rate limit reached for this key: ${what}. Try again in ${admission.retryAfterSeconds} s.`, admission.retryAfterSeconds);
+}
+
 export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequest): Promise<PreparedCall> {
   const model = resolveModel(gw, key, request);
   const adapter = adapters[model.dialect];
-  const promptTokens = Math.ceil(estimatePromptTokens(request.messages, request.tools) * PROMPT_ESTIMATE_MARGIN);
-  const pricing = model.entry.pricing;
-  const promptCost = Math.ceil(promptTokens * inputNanoPerToken(pricing, promptTokens));
-  const perOutput = outputNanoPerToken(pricing, promptTokens);
+  const counted = estimatePromptTokens(request.messages, request.tools, request.response_format);
+  const ticket = await admit(gw, key, counted);
+  const promptTokens = Math.ceil(counted * PROMPT_ESTIMATE_MARGIN);
+  const worst = worstCase(gw, model, promptTokens);
+  const choices = Math.max(1, request.n ?? 1);
   const asked = request.max_completion_tokens ?? request.max_tokens;
-  const wanted = Math.min(asked ?? model.entry.maxOutput, model.entry.maxOutput);
+  const wanted = Math.min(asked ?? worst.maxOutput, worst.maxOutput);
   let affordable: number | undefined;
-  const outcome = await reserveCredit(
-    gw.store,
-    key.id,
-    (available) => {
-      const full = promptCost + Math.ceil(wanted * perOutput);
-      if (full <= available) return full;
-      // An explicit max_tokens the key cannot afford is refused; the model's default cap is lowered
-      // to what the balance covers, and that cap is sent upstream so the key cannot overspend.
-      if (asked !== undefined || perOutput === 0) return 0;
-      const tokens = Math.floor((available - promptCost) / perOutput);
-      if (tokens < 1) return 0;
-      affordable = tokens;
-      return promptCost + Math.ceil(tokens * perOutput);
-    },
-    gw.config.timeouts.totalMs + 60_000,
-  );
+  let outcome;
+  try {
+    outcome = await reserveCredit(
+      gw.store,
+      key.id,
+      (available) => {
+        const full = worst.promptNano + Math.ceil(wanted * choices * worst.perOutputNano);
+        if (full <= available) return full;
+        if (asked !== undefined || worst.perOutputNano === 0) return 0;
+        const tokens = Math.floor((available - worst.promptNano) / (worst.perOutputNano * choices));
+        if (tokens < 1) return 0;
+        affordable = tokens;
+        return worst.promptNano + Math.ceil(tokens * choices * worst.perOutputNano);
+      },
+      gw.billing.reservationTtlMs,
+    );
+  } catch (err) {
+    if (ticket) void gw.billing.limiter.settle(key.id, ticket, 0);
+    throw err;
+  }
   if (!outcome.ok) {
+    // The request never ran: its tokens do not count toward the key's TPM.
+    if (ticket) void gw.billing.limiter.settle(key.id, ticket, 0);
     throw insufficientQuota(
-      `Your balance ($${nanoToUsd(Math.max(0, outcome.availableNano))} available) cannot cover this request to ${request.model}. ` +
-        'Add credit or lower max_tokens.',
+      `Your balance ($${nanoToUsd(Math.max(0, outcome.availableNano))} available) cannot cover this request to ${request.model}` +
+        (asked !== undefined ? ` with max_tokens ${asked}` : '') +
+        '. Add credit or lower max_tokens.',
     );
   }
+  outcome.reservation.rateTicket = ticket;
   const shaped = affordable === undefined ? request : { ...request, max_tokens: undefined, max_completion_tokens: affordable };
-  return { model, adapter, request: shaped, promptTokensEstimate: promptTokens, reservation: outcome.reservation, affordableOutputTokens: affordable };
+  return { model, adapter, request: shaped, promptTokensEstimate: counted, reservation: outcome.reservation, affordableOutputTokens: affordable };
 }

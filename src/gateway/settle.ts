@@ -1,8 +1,10 @@
-// The single usage record of a request and its charge, written once whatever happened.
+// The single usage record of a request and its charge, written once whatever happened. The record goes
+// to the batching settlement writer (billing/settlement-writer.ts), off the response path; the key's
+// token count for its TPM limit is corrected here at once, without waiting for the database.
 
 import type { BillableUsage } from '../providers/types.js';
-import { settleCredit, type Reservation } from '../billing/credit.js';
-import { costNano } from '../billing/prices.js';
+import type { Reservation } from '../billing/credit.js';
+import { costNano, pricingOf } from '../billing/prices.js';
 import type { ModelEntry } from '../catalog/types.js';
 import type { Gateway } from './gateway.js';
 import { track } from './gateway.js';
@@ -37,7 +39,8 @@ export const ZERO_USAGE: BillableUsage = {
 /** Writes the usage record and charge. Runs off the response path; shutdown waits for it. */
 export function settle(gw: Gateway, o: Outcome): Promise<number> {
   const usage = o.billable ?? ZERO_USAGE;
-  const cost = o.served ? costNano(o.served.pricing, usage) : 0;
+  const deployment = o.served && o.deployment ? gw.catalog.get(o.served.id)?.deployments.find((d) => d.id === o.deployment) : undefined;
+  const cost = o.served ? costNano(pricingOf(o.served, deployment), usage) : 0;
   const provider = o.served?.provider ?? gw.catalog.get(o.requestedModel)?.entry.provider ?? 'unknown';
   const labels = { model: o.requestedModel, provider };
   gw.metrics.requests.inc({ ...labels, status: o.status });
@@ -46,34 +49,39 @@ export function settle(gw: Gateway, o: Outcome): Promise<number> {
   if (o.status !== 'ok') gw.metrics.errors.inc({ ...labels, code: o.errorCode ?? String(o.httpStatus) });
   gw.metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
   gw.metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.outputTokens);
-  const work = settleCredit(gw.store, o.reservation, {
-    id: o.requestId,
-    key_id: o.keyId,
-    model: o.requestedModel,
-    provider,
-    deployment: o.deployment ?? null,
-    prompt_tokens: usage.promptTokens,
-    completion_tokens: usage.outputTokens,
-    cached_tokens: usage.cachedInputTokens,
-    cache_write_tokens: usage.cacheWrite5mTokens + usage.cacheWrite1hTokens,
-    reasoning_tokens: usage.reasoningTokens,
-    cost_nano: cost,
-    status: o.status,
-    http_status: o.httpStatus,
-    error_code: o.errorCode ?? null,
-    estimated: o.estimated ? 1 : 0,
-    stream: o.stream ? 1 : 0,
-    latency_ms: Date.now() - o.startedAt,
-    ttft_ms: o.firstTokenAt ? o.firstTokenAt - o.startedAt : null,
-  }).then(
-    (charged) => {
-      gw.metrics.costNano.inc(labels, charged);
-      return charged;
-    },
-    (err) => {
-      gw.log.error({ err, requestId: o.requestId }, 'usage record could not be written');
-      return 0;
-    },
-  );
+  const ticket = o.reservation?.rateTicket;
+  if (ticket) void gw.billing.limiter.settle(o.keyId, ticket, usage.promptTokens + usage.outputTokens);
+  const work = gw.billing.settlements
+    .submit({
+      reservation: o.reservation,
+      usage: {
+        id: o.requestId,
+        key_id: o.keyId,
+        model: o.requestedModel,
+        provider,
+        deployment: o.deployment ?? null,
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.outputTokens,
+        cached_tokens: usage.cachedInputTokens,
+        cache_write_tokens: usage.cacheWrite5mTokens + usage.cacheWrite1hTokens,
+        reasoning_tokens: usage.reasoningTokens,
+        cost_nano: cost,
+        status: o.status,
+        http_status: o.httpStatus,
+        error_code: o.errorCode ?? null,
+        estimated: o.estimated ? 1 : 0,
+        stream: o.stream ? 1 : 0,
+        latency_ms: Date.now() - o.startedAt,
+        ttft_ms: o.firstTokenAt ? o.firstTokenAt - o.startedAt : null,
+      },
+    })
+    .then((result) => {
+      gw.metrics.costNano.inc(labels, result.chargedNano);
+      if (result.uncoveredNano > 0) {
+        // The key paid all it could; the rest (an expired reservation, or a cost above the estimate) is the operator's.
+        gw.log.warn({ requestId: o.requestId, keyId: o.keyId, costNano: cost, chargedNano: result.chargedNano }, 'request cost more than the key could cover');
+      }
+      return result.chargedNano;
+    });
   return track(gw, work);
 }

@@ -9,10 +9,8 @@ import { openStore } from '../store/database.js';
 import { createUpstreamAgent } from '../gateway/upstream-client.js';
 import { createMetrics } from '../gateway/metrics.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { releaseExpiredReservations } from '../billing/credit.js';
+import { openBilling } from '../billing/billing.js';
 import { buildApp, type RouteModule } from './app.js';
-
-const SWEEP_INTERVAL_MS = 30_000;
 
 export interface RunningGateway {
   gw: Gateway;
@@ -32,24 +30,19 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const catalog = new Catalog(config);
   const store = await openStore(config.databaseUrl);
   const agent = createUpstreamAgent(config.timeouts);
-  const gw: Gateway = { config, catalog, store, agent, log, metrics: createMetrics(), pending: new Set() };
+  const billing = await openBilling(config, store, log);
+  const gw: Gateway = { config, catalog, store, agent, log, metrics: createMetrics(), billing, pending: new Set() };
   let draining = false;
-  const app = buildApp(gw, { modules: options.modules, health: { isDraining: () => draining } });
+  const app = buildApp(gw, { modules: options.modules, health: { isDraining: () => draining, checks: billing.checks } });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
-  const sweeper = setInterval(() => {
-    releaseExpiredReservations(store).catch((err) => log.warn({ err }, 'reservation sweep failed'));
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
-
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       draining = true;
-      clearInterval(sweeper);
       const closed = app.close();
       const drained = await Promise.race([
         closed.then(() => true),
@@ -60,7 +53,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         app.server.closeAllConnections();
         await closed;
       }
+      // Usage records are retried until written; past this deadline one that still fails is logged in full.
+      billing.shutdown(Date.now() + config.timeouts.drainMs);
       while (gw.pending.size) await Promise.allSettled([...gw.pending]);
+      await billing.close();
       await agent.close();
       await store.close();
     })());
