@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatRequest, Usage } from '../providers/types.js';
 import type { CallerKey, Gateway } from '../gateway/gateway.js';
-import { invalidRequest, modelNotFound } from '../gateway/errors.js';
+import { invalidRequest } from '../gateway/errors.js';
+import { resolveModel } from '../gateway/prepare.js';
 import type { ConversationRequest } from './request-schema.js';
 import { questionContent, resolveReferences } from './references.js';
 import { buildHistory, turnTokens } from './history.js';
@@ -41,8 +42,9 @@ export interface PreparedTurn {
 const nothing = async () => {};
 
 export async function prepareTurn(gw: Gateway, key: CallerKey, body: ConversationRequest, requestId: string): Promise<PreparedTurn> {
-  const model = gw.catalog.get(body.model);
-  if (!model) throw modelNotFound(body.model);
+  // Unknown model (404), a model this key may not use (403), an unconfigured provider (503): said
+  // before any reference is fetched. The pipeline checks the full request again.
+  const model = resolveModel(gw, key, { model: body.model, messages: [] });
   let conversation: Conversation | undefined;
   if (body.id) {
     conversation = await findConversation(gw.store, key.id, body.id);

@@ -122,6 +122,15 @@ describe('conversations', () => {
     assert.equal(h.sim.requests.length, before);
   });
 
+  test('a key limited to some models cannot use others here either, and no reference is fetched for it', async () => {
+    const limited = await h.createKey({ models: ['gpt-4o-mini'] });
+    const doc = h.sim.serveFile('/limited/doc.txt', 'text/plain', 'text');
+    const res = await ask(h, { model: 'gpt-4o', question: 'hi', references: [doc] }, { apiKey: limited.key });
+    assert.equal(res.status, 403);
+    assert.equal(res.body.error.code, 'model_not_allowed');
+    assert.ok(!h.sim.fileRequests.includes('/limited/doc.txt'));
+  });
+
   test('a conversation belongs to the key that made it: any other key gets 404', async () => {
     const mine = await ask(h, { model: 'gpt-4o', question: 'secret plans', stateful: true });
     const other = await h.createKey();
