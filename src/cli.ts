@@ -7,7 +7,7 @@ import { loadConfig, ConfigError } from './config.js';
 import { Catalog } from './catalog/catalog.js';
 import { openStore, type Store } from './store/database.js';
 import { createKey, getKey, listKeys, updateKey } from './store/api-keys.js';
-import { listUsage } from './store/usage.js';
+import { listUsage, usageToCsv } from './store/usage.js';
 import { addCredit } from './billing/credit.js';
 import { nanoToUsd, usdToNano } from './billing/prices.js';
 import { describeKey } from './server/routes/admin.js';
@@ -91,6 +91,7 @@ keys
   .argument('<usd>', 'amount in USD', usd)
   .action((id: string, amount: number) =>
     withStore(async (store) => {
+      if (amount === 0) fail('the amount must not be zero');
       try {
         const balance = await addCredit(store, id, usdToNano(amount), 'cli');
         if (balance === undefined) fail(`no key with id ${id}`);
@@ -124,15 +125,23 @@ program
 
 program
   .command('usage')
-  .description('usage records of a key')
+  .description('usage records of a key, oldest first')
   .requiredOption('--key <id>', 'key id')
   .option('--since <iso>', 'from this time (ISO date)')
+  .option('--until <iso>', 'before this time (ISO date)')
   .option('--limit <n>', 'at most this many records', positiveInt, 1000)
+  .option('--csv', 'print CSV instead of JSON')
   .action((o) =>
     withStore(async (store) => {
-      const since = o.since ? Date.parse(o.since) : undefined;
-      if (since !== undefined && Number.isNaN(since)) fail('--since must be an ISO date');
-      print(await listUsage(store, { keyId: o.key, since, limit: o.limit }));
+      const time = (value: string | undefined, flag: string) => {
+        if (value === undefined) return undefined;
+        const ms = Date.parse(value);
+        if (Number.isNaN(ms)) fail(`${flag} must be an ISO date`);
+        return ms;
+      };
+      const records = await listUsage(store, { keyId: o.key, since: time(o.since, '--since'), until: time(o.until, '--until'), limit: o.limit });
+      if (o.csv) process.stdout.write(usageToCsv(records));
+      else print(records);
     }),
   );
 

@@ -103,7 +103,8 @@ export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequ
   const ticket = await admit(gw, key, counted);
   const promptTokens = Math.ceil(counted * PROMPT_ESTIMATE_MARGIN);
   const worst = worstCase(gw, model, promptTokens);
-  const choices = Math.max(1, request.n ?? 1);
+  // n choices produce up to n times the output, unless the upstream ignores n (DeepSeek).
+  const choices = model.entry.quirks?.dropParams?.includes('n') ? 1 : Math.max(1, request.n ?? 1);
   const asked = request.max_completion_tokens ?? request.max_tokens;
   const wanted = Math.min(asked ?? worst.maxOutput, worst.maxOutput);
   let affordable: number | undefined;

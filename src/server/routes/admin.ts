@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Gateway } from '../../gateway/gateway.js';
 import { GatewayError, invalidRequest } from '../../gateway/errors.js';
-import { addCredit } from '../../billing/credit.js';
+import { addCredit, NegativeBalanceError } from '../../billing/credit.js';
 import { nanoToUsd, usdToNano } from '../../billing/prices.js';
 import { allowedModels, createKey, getKey, listKeys, updateKey, type ApiKeyRow } from '../../store/api-keys.js';
 import { listUsage, usageToCsv, type UsageQuery } from '../../store/usage.js';
@@ -25,12 +25,16 @@ const patchKeyBody = z.object({
   tpm_limit: limit,
   models: z.array(z.string().min(1)).nullable().optional(),
 });
-const creditBody = z.object({ amount_usd: z.number().min(-1e9).max(1e9), note: z.string().max(500).optional() });
+const creditBody = z.object({
+  amount_usd: z.number().min(-1e9).max(1e9).refine((v) => v !== 0, 'must not be zero'),
+  note: z.string().max(500).optional(),
+});
 const usageQuery = z.object({
   key_id: z.string().optional(),
   since: z.string().optional(),
   until: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  format: z.enum(['json', 'csv']).optional(),
 });
 
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -67,6 +71,12 @@ function parseTime(value: string | undefined, param: string): number | undefined
   return ms;
 }
 
+/** A typo in an allow-list would silently lock a key out of a model: refuse ids the catalog lacks. */
+function checkModels(gw: Gateway, models: string[] | null | undefined): void {
+  const unknown = (models ?? []).filter((id) => !gw.catalog.get(id));
+  if (unknown.length) throw invalidRequest(`Unknown model id(s) in 'models': ${unknown.join(', ')}.`, 'models', 'model_not_found');
+}
+
 const keyNotFound = (id: string) =>
   new GatewayError(404, { message: `No API key with id ${id}.`, type: 'invalid_request_error', param: 'id', code: 'key_not_found' });
 
@@ -77,6 +87,7 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
 
   app.post('/admin/keys', async (request, reply) => {
     const body = parseBody(newKeyBody, request.body);
+    checkModels(gw, body.models);
     const { row, secret } = await createKey(gw.store, {
       name: body.name,
       creditNano: usdToNano(body.credit_usd),
@@ -97,6 +108,7 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
 
   app.patch<{ Params: { id: string } }>('/admin/keys/:id', async (request) => {
     const body = parseBody(patchKeyBody, request.body);
+    checkModels(gw, body.models);
     if (!(await getKey(gw.store, request.params.id))) throw keyNotFound(request.params.id);
     const row = await updateKey(gw.store, request.params.id, {
       name: body.name,
@@ -114,18 +126,19 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
     try {
       balance = await addCredit(gw.store, request.params.id, usdToNano(body.amount_usd), body.note ?? null);
     } catch (err) {
-      if (err instanceof RangeError) throw invalidRequest('This debit would take the balance below zero.', 'amount_usd', 'invalid_value');
+      if (err instanceof NegativeBalanceError) throw invalidRequest('This debit would take the balance below zero.', 'amount_usd', 'invalid_value');
       throw err;
     }
     if (balance === undefined) throw keyNotFound(request.params.id);
-    return { id: request.params.id, balance_usd: nanoToUsd(balance) };
+    const row = await getKey(gw.store, request.params.id);
+    return { ...describeKey(row!), balance_usd: nanoToUsd(balance) };
   });
 
   app.get('/admin/usage', async (request, reply) => {
     const q = parseBody(usageQuery, request.query);
     const query: UsageQuery = { keyId: q.key_id, since: parseTime(q.since, 'since'), until: parseTime(q.until, 'until'), limit: q.limit };
     const records = await listUsage(gw.store, query);
-    if (String(request.headers.accept ?? '').includes('text/csv')) {
+    if (q.format === 'csv' || (q.format === undefined && String(request.headers.accept ?? '').includes('text/csv'))) {
       return reply.header('content-type', 'text/csv; charset=utf-8').send(usageToCsv(records));
     }
     return { object: 'list', data: records };
