@@ -41,6 +41,11 @@ export interface PreparedTurn {
 
 const nothing = async () => {};
 
+/** The question already stores a data: URI in full; the list of references shown back needs only its start. */
+function shownReference(ref: string): string {
+  return ref.startsWith('data:') && ref.length > 80 ? `${ref.slice(0, ref.indexOf(',') + 1)}… (${ref.length} characters)` : ref;
+}
+
 export async function prepareTurn(gw: Gateway, key: CallerKey, body: ConversationRequest, requestId: string): Promise<PreparedTurn> {
   // Unknown model (404), a model this key may not use (403), an unconfigured provider (503): said
   // before any reference is fetched. The pipeline checks the full request again.
@@ -83,7 +88,7 @@ export async function prepareTurn(gw: Gateway, key: CallerKey, body: Conversatio
     model: body.model,
     question,
     questionText: body.question,
-    references: body.references,
+    references: body.references.map(shownReference),
     answer,
     usage,
     incomplete,

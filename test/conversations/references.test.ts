@@ -62,12 +62,17 @@ describe('conversation references', () => {
 
   test('a data: URI image is passed as an image part; a text data: URI is a document', async () => {
     const text = `data:text/plain;base64,${Buffer.from('Pears: 3').toString('base64')}`;
-    const res = await ask(h, { model: 'gpt-4o', question: 'Count the fruit.', references: [PNG_DATA_URI, text] });
+    const res = await ask(h, { model: 'gpt-4o', question: 'Count the fruit.', references: [PNG_DATA_URI, text], stateful: true });
     assert.equal(res.status, 200);
     assert.deepEqual(h.sim.last().body.messages.at(-1).content, [
       { type: 'text', text: '<document source="data:text/plain">\nPears: 3\n</document>\n\nCount the fruit.' },
       { type: 'image_url', image_url: { url: PNG_DATA_URI } },
     ]);
+    // Read back, a long data: URI is shown by its start only (the stored question keeps it whole).
+    const read = await call(h, 'GET', `/aichat/conversations/${res.body.id}`);
+    assert.deepEqual(read.body.turns[0].references, [`data:image/png;base64,… (${PNG_DATA_URI.length} characters)`, text]);
+    await ask(h, { model: 'gpt-4o', question: 'And now?', id: res.body.id, stateful: true });
+    assert.deepEqual(h.sim.last().body.messages[0].content[1], { type: 'image_url', image_url: { url: PNG_DATA_URI } });
   });
 
   test('an image on a model without vision is a 400 naming references, and nothing is sent upstream', async () => {
