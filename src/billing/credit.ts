@@ -17,9 +17,9 @@
 // can then never invalidate a snapshot the transaction has already read.
 
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Store } from '../store/database.js';
-import type { Database, UsageTable } from '../store/schema.js';
+import type { Database, LedgerTable, UsageTable } from '../store/schema.js';
 import type { RateTicket } from './rate-limit.js';
 
 export interface Reservation {
@@ -113,64 +113,83 @@ export interface SettlementResult {
 }
 
 /**
- * Settles requests in one transaction: usage record, charge, ledger row, reservation released. Idempotent
- * per request id (the usage record's primary key), so a batch whose commit answer was lost can be retried.
- * Items are processed in key order so concurrent batches lock key rows in the same order.
+ * Settles requests in one transaction: usage records, charges, ledger rows, reservations released.
+ * Idempotent per request id (the usage record's primary key), so a batch whose commit answer was lost
+ * can be retried. A batch costs a fixed handful of statements plus one update per key, not one round of
+ * statements per request. Key rows are locked in id order so concurrent batches cannot deadlock.
  */
 export async function settleCredits(store: Store, items: Settlement[]): Promise<SettlementResult[]> {
-  const order = items.map((item, index) => ({ item, index })).sort((a, b) => (a.item.usage.key_id < b.item.usage.key_id ? -1 : a.item.usage.key_id > b.item.usage.key_id ? 1 : 0));
+  if (!items.length) return [];
   return store.db.transaction().execute(async (tx) => {
-    const results: SettlementResult[] = new Array(items.length);
-    for (const { item, index } of order) results[index] = await settleOne(tx, store.dialect, item);
-    return results;
+    const now = Date.now();
+    const ids = items.map((i) => i.usage.id);
+    const done = new Set((await tx.selectFrom('usage').select('id').where('id', 'in', ids).execute()).map((r) => r.id));
+    const seen = new Set<string>();
+    const fresh = items.filter((i) => !done.has(i.usage.id) && !seen.has(i.usage.id) && seen.add(i.usage.id));
+    const reserved = fresh.filter((i) => i.reservation);
+    const keyIds = [...new Set(reserved.map((i) => i.reservation!.keyId))].sort();
+    const keys = new Map<string, { balance: number; reserved: number; charged: number; released: number }>();
+    if (keyIds.length) {
+      const query = tx.selectFrom('api_keys').select(['id', 'balance_nano', 'reserved_nano']).where('id', 'in', keyIds).orderBy('id');
+      for (const k of await (store.dialect === 'postgres' ? query.forUpdate() : query).execute()) {
+        keys.set(k.id, { balance: k.balance_nano, reserved: k.reserved_nano, charged: 0, released: 0 });
+      }
+    }
+    const held = new Map<string, number>();
+    if (reserved.length) {
+      const rows = await tx.deleteFrom('reservations').where('id', 'in', reserved.map((i) => i.reservation!.id)).returning(['id', 'amount_nano']).execute();
+      for (const r of rows) held.set(r.id, r.amount_nano);
+    }
+
+    const charges = new Map<string, number>();
+    const ledger: Array<Insertable<LedgerTable>> = [];
+    for (const { reservation, usage } of fresh) {
+      const cost = Math.max(0, Math.ceil(usage.cost_nano));
+      const key = reservation && keys.get(reservation.keyId);
+      if (!reservation || !key) continue;
+      const release = held.get(reservation.id) ?? 0;
+      // What this request may take: the balance minus every *other* open reservation. While its own
+      // reservation is held that is at least the reservation; once the sweeper has released it
+      // (expired), only what nobody else has reserved.
+      const free = key.balance - (key.reserved - release);
+      const charge = Math.max(0, Math.min(cost, free));
+      key.balance -= charge;
+      key.reserved -= release;
+      key.charged += charge;
+      key.released += release;
+      charges.set(usage.id, charge);
+      if (charge > 0) ledger.push({ key_id: reservation.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now });
+    }
+    for (const [id, k] of keys) {
+      if (!k.charged && !k.released) continue;
+      await tx
+        .updateTable('api_keys')
+        .set({
+          reserved_nano: sql`reserved_nano - ${k.released}`,
+          balance_nano: sql`balance_nano - ${k.charged}`,
+          spent_nano: sql`spent_nano + ${k.charged}`,
+        })
+        .where('id', '=', id)
+        .execute();
+    }
+    if (ledger.length) await tx.insertInto('ledger').values(ledger).execute();
+    if (fresh.length) {
+      const rows = fresh.map(({ usage }) => ({ ...usage, cost_nano: charges.get(usage.id) ?? 0, created_at: usage.created_at ?? now }));
+      await tx.insertInto('usage').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
+    }
+    const written = new Set(fresh);
+    return items.map((item) => {
+      const { usage } = item;
+      if (!written.has(item)) return { chargedNano: 0, uncoveredNano: 0, duplicate: true };
+      const charged = charges.get(usage.id) ?? 0;
+      return { chargedNano: charged, uncoveredNano: Math.max(0, Math.ceil(usage.cost_nano)) - charged, duplicate: false };
+    });
   });
 }
 
 async function lockKey(tx: Transaction<Database>, dialect: Store['dialect'], keyId: string) {
   const query = tx.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId);
   return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
-}
-
-async function settleOne(tx: Transaction<Database>, dialect: Store['dialect'], { reservation, usage }: Settlement): Promise<SettlementResult> {
-  const now = Date.now();
-  const cost = Math.max(0, Math.ceil(usage.cost_nano));
-  // First statement a write (see the header); its primary key makes the settlement happen once.
-  const inserted = await tx
-    .insertInto('usage')
-    .values({ ...usage, cost_nano: 0, created_at: usage.created_at ?? now })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (!inserted) return { chargedNano: 0, uncoveredNano: 0, duplicate: true };
-  if (!reservation) return { chargedNano: 0, uncoveredNano: cost, duplicate: false };
-
-  const key = await lockKey(tx, dialect, reservation.keyId);
-  const held = await tx.deleteFrom('reservations').where('id', '=', reservation.id).returning('amount_nano').executeTakeFirst();
-  const release = held?.amount_nano ?? 0;
-  // What this request may take: the balance minus every *other* open reservation. When its own
-  // reservation is still held that is at least the reservation; when the sweeper already released it
-  // (expired), only what nobody else has reserved.
-  const free = key ? key.balance_nano - (key.reserved_nano - release) : 0;
-  const charge = Math.max(0, Math.min(cost, free));
-  if (key && (release > 0 || charge > 0)) {
-    await tx
-      .updateTable('api_keys')
-      .set({
-        reserved_nano: sql`reserved_nano - ${release}`,
-        balance_nano: sql`balance_nano - ${charge}`,
-        spent_nano: sql`spent_nano + ${charge}`,
-      })
-      .where('id', '=', reservation.keyId)
-      .execute();
-  }
-  if (charge > 0) {
-    await tx
-      .insertInto('ledger')
-      .values({ key_id: reservation.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now })
-      .execute();
-    await tx.updateTable('usage').set({ cost_nano: charge }).where('id', '=', usage.id).execute();
-  }
-  return { chargedNano: charge, uncoveredNano: cost - charge, duplicate: false };
 }
 
 /**

@@ -38,6 +38,9 @@ export async function openStore(databaseUrl: string): Promise<Store> {
     dialect = 'sqlite';
   } else {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    // An idle connection the server drops (restart, failover, admin kill) is removed from the pool and
+    // reported here; without a listener that report would crash the process. The next query reconnects.
+    pool.on('error', () => {});
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
   }

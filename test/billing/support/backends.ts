@@ -67,6 +67,13 @@ export async function openBackend(kind: BackendKind): Promise<Backend> {
     async close() {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
+      // A closed pool has sent its connections their goodbye, but they may not be gone yet; a forced
+      // drop would then kill them under the test's feet. Give them a moment first.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await client.query('select count(*)::int as n from pg_stat_activity where datname = $1', [database]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await client.query(`drop database if exists ${database} with (force)`);
       await client.end();
       const redis = new Redis(REDIS_URL);
