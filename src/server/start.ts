@@ -44,10 +44,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     (stopping ??= (async () => {
       draining = true;
       const closed = app.close();
+      // close() only drops the connections idle right now; a keep-alive client whose stream ends later
+      // would hold the drain open until the timeout, so drop each connection as soon as it goes idle.
+      const idleCloser = setInterval(() => app.server.closeIdleConnections(), 50);
       const drained = await Promise.race([
         closed.then(() => true),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.timeouts.drainMs).unref()),
       ]);
+      clearInterval(idleCloser);
       if (!drained) {
         log.warn('drain timeout reached: closing remaining connections');
         app.server.closeAllConnections();
