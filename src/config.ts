@@ -92,6 +92,12 @@ const envSchema = z.object({
   OMNIGATE_TOTAL_TIMEOUT_MS: positiveMs.default(600_000),
   OMNIGATE_DRAIN_TIMEOUT_MS: positiveMs.default(30_000),
   OMNIGATE_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Failures in a row that take a deployment out of rotation, and for how long (circuit breaker). */
+  OMNIGATE_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+  OMNIGATE_BREAKER_COOLDOWN_MS: positiveMs.default(30_000),
+  OMNIGATE_MAX_MESSAGES: z.coerce.number().int().min(1).default(2048),
+  /** A stream still waiting for its first chunk sends an SSE comment this often, so proxies keep it open. */
+  OMNIGATE_STREAM_KEEPALIVE_MS: positiveMs.default(15_000),
 });
 
 export interface Config {
@@ -108,6 +114,9 @@ export interface Config {
   bodyLimitBytes: number;
   timeouts: { connectMs: number; firstByteMs: number; idleMs: number; totalMs: number; drainMs: number };
   maxRetries: number;
+  breaker: { failureThreshold: number; cooldownMs: number };
+  maxMessages: number;
+  streamKeepAliveMs: number;
   file: ConfigFile;
   /** The raw environment, for provider base URLs and keys (looked up by name from the catalog). */
   env: Record<string, string | undefined>;
@@ -178,6 +187,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       drainMs: e.OMNIGATE_DRAIN_TIMEOUT_MS,
     },
     maxRetries: e.OMNIGATE_MAX_RETRIES,
+    breaker: { failureThreshold: e.OMNIGATE_BREAKER_FAILURES, cooldownMs: e.OMNIGATE_BREAKER_COOLDOWN_MS },
+    maxMessages: e.OMNIGATE_MAX_MESSAGES,
+    streamKeepAliveMs: e.OMNIGATE_STREAM_KEEPALIVE_MS,
     file,
     env,
   };

@@ -2,6 +2,7 @@
 // stream through the adapter → settle exactly once. Both entry points end in settle() whatever happens.
 
 import type { BillableUsage, ChatCompletion, ChatCompletionChunk, ChatRequest, TranslateContext, Usage } from '../providers/types.js';
+import { ProviderError } from '../providers/types.js';
 import { completionToChunks } from '../providers/openai-responses/synthesize-chunks.js';
 import { countTextTokens } from '../billing/estimate-tokens.js';
 import type { CallerKey, Gateway } from './gateway.js';
@@ -28,20 +29,59 @@ function translateContext(gw: Gateway, call: ChatCall): TranslateContext {
   };
 }
 
-function failureOf(err: unknown, totalTimedOut: boolean): { gatewayError: GatewayError; status: Outcome['status'] } {
+/** An upstream answer the adapter could not read (not JSON, not the expected shape): the upstream's fault. */
+class UnreadableUpstream extends Error {}
+
+function failureOf(gw: Gateway, call: ChatCall, err: unknown, totalTimedOut: boolean): { gatewayError: GatewayError; status: Outcome['status'] } {
   if (totalTimedOut) return { gatewayError: upstreamTimeout('The upstream provider did not finish in time.'), status: 'timeout' };
-  if (err instanceof UpstreamTransportError || (err as Error)?.name === 'AbortError') {
+  if (call.signal.aborted) return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
+  if (err instanceof UpstreamTransportError || (err as Error)?.name === 'AbortError' || (err as { code?: string })?.code?.startsWith?.('UND_ERR')) {
     const t = classifyTransportError(err);
     if (t.kind === 'aborted') return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
     if (t.kind === 'timeout') return { gatewayError: upstreamTimeout('The upstream provider stopped answering.'), status: 'timeout' };
     return { gatewayError: upstreamFailure('The upstream connection failed.'), status: 'error' };
   }
-  return { gatewayError: GatewayError.from(err), status: 'error' };
+  if (err instanceof UnreadableUpstream || err instanceof SyntaxError) {
+    gw.log.warn({ requestId: call.requestId, err }, 'unreadable upstream answer');
+    return { gatewayError: upstreamFailure('The upstream provider sent an answer that could not be read.'), status: 'error' };
+  }
+  const gatewayError = GatewayError.from(err);
+  return { gatewayError, status: gatewayError.error.code === 'upstream_timeout' ? 'timeout' : 'error' };
 }
 
-function withTotalTimeout(gw: Gateway, signal: AbortSignal): { signal: AbortSignal; timedOut: () => boolean } {
-  const total = AbortSignal.timeout(gw.config.timeouts.totalMs);
-  return { signal: AbortSignal.any([signal, total]), timedOut: () => total.aborted };
+/**
+ * One signal for the whole call: the client going away, or the total timeout. A plain timer cleared by
+ * dispose(), so a finished request leaves nothing behind (AbortSignal.timeout and AbortSignal.any would
+ * keep their signals alive for the whole timeout, which grows memory under load).
+ */
+function callSignal(gw: Gateway, client: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onClientGone = () => controller.abort(client.reason);
+  if (client.aborted) controller.abort(client.reason);
+  else client.addEventListener('abort', onClientGone, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new UpstreamTransportError('timeout', 'total timeout reached'));
+  }, gw.config.timeouts.totalMs);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      client.removeEventListener('abort', onClientGone);
+    },
+  };
+}
+
+function parseWhole<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof GatewayError || err instanceof ProviderError) throw err;
+    throw new UnreadableUpstream((err as Error)?.message);
+  }
 }
 
 export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCompletion> {
@@ -49,7 +89,7 @@ export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCom
     requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
     estimated: false, status: 'error', httpStatus: 500, stream: false, startedAt: Date.now(),
   };
-  const { signal, timedOut } = withTotalTimeout(gw, call.signal);
+  const { signal, timedOut, dispose } = callSignal(gw, call.signal);
   try {
     const prepared = await prepareCall(gw, call.key, call.request);
     outcome.reservation = prepared.reservation;
@@ -58,19 +98,20 @@ export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCom
     outcome.served = attempt.served.entry;
     outcome.deployment = attempt.deployment.id;
     const body = await attempt.response.body.json();
-    const { completion, billable } = attempt.adapter.parseResponse(body, translateContext(gw, call));
+    const { completion, billable } = parseWhole(() => attempt.adapter.parseResponse(body, translateContext(gw, call)));
     completion.model = call.request.model;
     outcome.billable = billable;
     outcome.status = 'ok';
     outcome.httpStatus = 200;
     return completion;
   } catch (err) {
-    const { gatewayError, status } = failureOf(err, timedOut());
+    const { gatewayError, status } = failureOf(gw, call, err, timedOut());
     outcome.status = status;
     outcome.httpStatus = gatewayError.status;
     outcome.errorCode = gatewayError.error.code;
     throw gatewayError;
   } finally {
+    dispose();
     void settle(gw, outcome);
   }
 }
@@ -113,7 +154,7 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
     estimated: false, status: 'error', httpStatus: 500, stream: true, startedAt: Date.now(),
   };
-  const { signal, timedOut } = withTotalTimeout(gw, call.signal);
+  const { signal, timedOut, dispose } = callSignal(gw, call.signal);
   const includeUsage = call.request.stream_options?.include_usage === true;
   const produced = new ProducedText();
   let promptEstimate = 0;
@@ -142,16 +183,26 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
       const translator = attempt.adapter.createStreamTranslator(ctx);
       billableOf = () => translator.billableUsage();
       chunks = (async function* () {
-        for await (const event of parseSse(attempt.response.body)) yield translator.push(event);
+        let translated = 0;
+        for await (const event of parseSse(attempt.stream)) {
+          const out = translator.push(event);
+          translated += out.length;
+          yield out;
+        }
+        // Nothing readable in the whole stream (not SSE, or no event the adapter understood): an upstream
+        // failure, not an empty answer the adapter's finish() would dress up as one.
+        if (translated === 0) throw new UnreadableUpstream('the upstream stream held no readable event');
         yield translator.finish();
       })();
     } else {
-      const parsed = attempt.adapter.parseResponse(await attempt.response.body.json(), ctx);
+      const whole = await attempt.response.body.json();
+      const parsed = parseWhole(() => attempt.adapter.parseResponse(whole, ctx));
       billableOf = () => parsed.billable;
       chunks = (async function* () {
         yield completionToChunks(parsed.completion);
       })();
     }
+    let finished = false;
     for await (const batch of chunks) {
       for (const chunk of batch) {
         if (chunk.choices.length === 0 && chunk.usage) {
@@ -160,11 +211,15 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
         } else {
           produced.add(chunk);
           if (chunk.usage !== undefined) delete chunk.usage;
+          if (!finished) finished = chunk.choices.some((c) => c.finish_reason);
         }
         outcome.firstTokenAt ??= Date.now();
         yield stamp(chunk);
       }
     }
+    // An upstream stream that closed without a finish reason was cut short (or was never a stream: malformed
+    // SSE): the client must not take a partial answer for a whole one, so it ends with an error, not [DONE].
+    if (!finished) throw new UnreadableUpstream('the upstream stream ended before a finish reason');
     outcome.billable = billableOf();
     if (!outcome.billable) {
       outcome.billable = produced.estimate(promptEstimate);
@@ -176,12 +231,13 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     outcome.status = 'ok';
     outcome.httpStatus = 200;
   } catch (err) {
-    const { gatewayError, status } = failureOf(err, timedOut());
-    outcome.status = call.signal.aborted ? 'aborted' : status;
+    const { gatewayError, status } = failureOf(gw, call, err, timedOut());
+    outcome.status = status;
     outcome.httpStatus = gatewayError.status;
     outcome.errorCode = gatewayError.error.code;
     throw gatewayError;
   } finally {
+    dispose();
     gw.metrics.openStreams.dec();
     if (!outcome.billable && outcome.firstTokenAt) {
       // Cut short (client gone, upstream error, timeout): bill what the upstream produced, by its own

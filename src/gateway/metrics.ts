@@ -28,6 +28,7 @@ export function createMetrics() {
     costNano: new Counter({ name: 'omnigate_cost_nano_usd_total', help: 'Charged cost in nano-USD', labelNames: ['model', 'provider'], registers: [registry] }),
     retries: new Counter({ name: 'omnigate_upstream_retries_total', help: 'Upstream attempts retried or moved to the next deployment', labelNames: ['provider', 'reason'], registers: [registry] }),
     openStreams: new Gauge({ name: 'omnigate_open_streams', help: 'Streams currently relayed to clients', registers: [registry] }),
+    circuitOpen: new Gauge({ name: 'omnigate_deployment_circuit_open', help: '1 while a deployment is out of rotation after repeated failures', labelNames: ['deployment'], registers: [registry] }),
   };
 }
 

@@ -42,10 +42,14 @@ export function classifyTransportError(err: unknown): UpstreamTransportError {
   if (err instanceof UpstreamTransportError) return err;
   const e = err as { code?: string; name?: string; message?: string };
   if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED') return new UpstreamTransportError('aborted', 'request aborted');
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') {
+  // Every timeout (connect, first byte, idle between chunks) answers 504; all are retried before the first byte.
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT' || e?.code === 'ETIMEDOUT'
+  ) {
     return new UpstreamTransportError('timeout', e.message ?? 'upstream timed out');
   }
-  if (err instanceof undiciErrors.ConnectTimeoutError || e?.code === 'UND_ERR_CONNECT_TIMEOUT' || e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') {
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN' || e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH') {
     return new UpstreamTransportError('connect', e.message ?? 'cannot connect upstream');
   }
   return new UpstreamTransportError('reset', e?.message ?? 'upstream connection failed');

@@ -5,12 +5,18 @@
 import { z } from 'zod';
 import type { ChatRequest } from '../providers/types.js';
 import { invalidRequest } from './errors.js';
+import { IMAGE_MAX_BYTES } from './inline-images.js';
+
+/** OpenAI's own limit on the messages array; larger histories are refused before any work is done. */
+export const DEFAULT_MAX_MESSAGES = 2048;
+/** A data: URI of an image at the size cap that fetched images have, base64-encoded, plus its header. */
+const IMAGE_URL_MAX_CHARS = Math.ceil(IMAGE_MAX_BYTES / 3) * 4 + 256;
 
 const text = z.object({ type: z.literal('text'), text: z.string() }).loose();
 const image = z
   .object({
     type: z.literal('image_url'),
-    image_url: z.object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }).loose(),
+    image_url: z.object({ url: z.string().min(1).max(IMAGE_URL_MAX_CHARS, `images are limited to ${IMAGE_MAX_BYTES / 1024 / 1024} MB`), detail: z.enum(['auto', 'low', 'high']).optional() }).loose(),
   })
   .loose();
 const otherPart = z.object({ type: z.enum(['input_audio', 'file']) }).loose();
@@ -131,9 +137,14 @@ function withoutNulls(body: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export function validateChatRequest(body: unknown): ChatRequest {
+export function validateChatRequest(body: unknown, maxMessages = DEFAULT_MAX_MESSAGES): ChatRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidRequest('The request body must be a JSON object.');
+  }
+  const messages = (body as { messages?: unknown }).messages;
+  // Checked before the schema, which would otherwise walk every one of a huge array first.
+  if (Array.isArray(messages) && messages.length > maxMessages) {
+    throw invalidRequest(`Invalid 'messages': array too long. Expected an array with at most ${maxMessages} items, got ${messages.length}.`, 'messages', 'array_above_max_length');
   }
   const parsed = chatRequest.safeParse(body);
   if (!parsed.success) {

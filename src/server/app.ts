@@ -20,6 +20,27 @@ export interface AppOptions {
   modules?: RouteModule[];
 }
 
+/**
+ * JSON nested deeper than this is refused with a 400. Parsing copes with any depth, but everything after
+ * it that recurses (serialising the body for the upstream, logging) would overflow the stack on a body of
+ * a few hundred kilobytes of brackets. No real request comes close.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Iterative, so the check itself cannot overflow the stack. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 function toGatewayError(err: FastifyError): GatewayError {
   if (err instanceof GatewayError) return err;
   const code = err.code ?? '';
@@ -50,6 +71,17 @@ export function buildApp(gw: Gateway, options: AppOptions = {}): FastifyInstance
     forceCloseConnections: false,
   });
   const auth = createKeyAuthenticator(gw);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (err: Error | null, value?: unknown) => {
+      if (err) return done(err, undefined);
+      if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+        return done(new GatewayError(400, { message: `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`, type: 'invalid_request_error', param: null, code: 'invalid_json' }), undefined);
+      }
+      done(null, value);
+    });
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const gatewayError = toGatewayError(err);

@@ -5,7 +5,23 @@ import type { ServerResponse } from 'node:http';
 import type { OpenAIErrorBody } from '../providers/types.js';
 
 export class SseWriter {
+  private corked = false;
+
   constructor(private readonly res: ServerResponse) {}
+
+  /**
+   * Chunks that arrive together from upstream (one network read holds many events) are translated in
+   * one run of microtasks; corking until the next tick sends them in one write instead of one each.
+   */
+  private batch(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.res.uncork();
+    });
+  }
 
   get started(): boolean {
     return this.res.headersSent;
@@ -22,8 +38,10 @@ export class SseWriter {
     // Headers go out with the first chunk; flushing them alone would cost an extra packet per stream.
   }
 
+  /** False when the client is not keeping up (or gone): wait for 'drain' before sending more. */
   send(payload: unknown): boolean {
     if (this.res.destroyed) return false;
+    this.batch();
     return this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
   }
 

@@ -18,10 +18,24 @@ export function clientGone(res: import('node:http').ServerResponse): AbortContro
   return controller;
 }
 
+/** Resolves when the response can take more, or is gone (then the upstream is aborted by clientGone). */
+function drained(res: import('node:http').ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: authenticate): void {
   app.post('/v1/chat/completions', async (request, reply) => {
     const key = await auth(request);
-    const chatRequest = validateChatRequest(request.body);
+    const chatRequest = validateChatRequest(request.body, gw.config.maxMessages);
     const requestId = randomUUID();
     request.log = request.log.child({ requestId, keyId: key.id, model: chatRequest.model });
     reply.header('x-request-id', requestId);
@@ -30,24 +44,36 @@ export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: auth
       return reply.send(await completeChat(gw, { requestId, key, request: chatRequest, signal: aborted.signal }));
     }
     const sse = new SseWriter(reply.raw);
+    const start = () => {
+      if (sse.started) return;
+      reply.hijack();
+      sse.start({ 'x-request-id': requestId });
+    };
+    // A slow upstream (long reasoning, a non-streaming upstream behind a streaming client) would leave the
+    // connection silent; proxies close silent connections, so a comment goes out when nothing did for a while.
+    let lastWrite = Date.now();
+    const keepAlive = setInterval(() => {
+      if (Date.now() - lastWrite < gw.config.streamKeepAliveMs) return;
+      start();
+      sse.keepAlive();
+      lastWrite = Date.now();
+    }, gw.config.streamKeepAliveMs);
     const chunks = streamChat(gw, { requestId, key, request: chatRequest, signal: aborted.signal });
     try {
       for await (const chunk of chunks) {
-        if (!sse.started) {
-          reply.hijack();
-          sse.start({ 'x-request-id': requestId });
-        }
-        sse.send(chunk);
+        start();
+        lastWrite = Date.now();
+        // Backpressure: a slow reader makes the upstream wait instead of the gateway buffering its stream.
+        if (!sse.send(chunk)) await drained(reply.raw);
       }
-      if (!sse.started) {
-        reply.hijack();
-        sse.start({ 'x-request-id': requestId });
-      }
+      start();
       sse.done();
     } catch (err) {
       // Before the first byte the error is an ordinary HTTP error; after it, an error event ends the stream.
       if (!sse.started) throw err;
       sse.fail(GatewayError.from(err).error);
+    } finally {
+      clearInterval(keepAlive);
     }
     return reply;
   });
