@@ -42,7 +42,8 @@ export function settle(gw: Gateway, o: Outcome): Promise<number> {
   const deployment = o.served && o.deployment ? gw.catalog.get(o.served.id)?.deployments.find((d) => d.id === o.deployment) : undefined;
   const cost = o.served ? costNano(pricingOf(o.served, deployment), usage) : 0;
   const provider = o.served?.provider ?? gw.catalog.get(o.requestedModel)?.entry.provider ?? 'unknown';
-  const labels = { model: o.requestedModel, provider };
+  // A model id the catalog does not know is the client's free text: as a label it would grow the registry forever.
+  const labels = { model: gw.catalog.get(o.requestedModel) ? o.requestedModel : 'unknown', provider };
   gw.metrics.requests.inc({ ...labels, status: o.status });
   gw.metrics.latency.observe({ ...labels, stream: String(o.stream) }, (Date.now() - o.startedAt) / 1000);
   if (o.firstTokenAt) gw.metrics.ttft.observe(labels, (o.firstTokenAt - o.startedAt) / 1000);
