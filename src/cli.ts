@@ -51,7 +51,7 @@ function usd(value: string): number {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  if (!Number.isInteger(n) || n < 1 || n > 2_000_000_000) throw new InvalidArgumentError('expected a positive integer up to 2,000,000,000');
   return n;
 }
 

@@ -11,15 +11,15 @@
 // what the balance holds beyond the other open reservations, so it can never take the balance below
 // zero nor eat into credit another request has reserved.
 //
-// Lock order is always key row, then reservation row (PostgreSQL), so reservations, settlements and the
-// expiry sweep of several instances cannot deadlock one another. On SQLite the first statement of every
-// transaction is a write, which takes the database's write lock at once: a second process (the CLI)
-// can then never invalidate a snapshot the transaction has already read.
+// Settlement lives in settlement.ts. On PostgreSQL a transaction that locks both takes reservation rows
+// before key rows (reserving only inserts a new reservation row, which nobody can be waiting on), so
+// reservations, settlements and the expiry sweep of several instances cannot deadlock one another.
+// On SQLite the first statement of every transaction is a write, which takes the database's write lock
+// at once: a second process (the CLI) can then never invalidate a snapshot already read.
 
 import { randomUUID } from 'node:crypto';
-import { sql, type Insertable, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { Store } from '../store/database.js';
-import type { Database, LedgerTable, UsageTable } from '../store/schema.js';
 import type { RateTicket } from './rate-limit.js';
 
 export interface Reservation {
@@ -70,15 +70,20 @@ async function tryReserve(store: Store, keyId: string, amount: number, ttlMs: nu
   const id = randomUUID();
   const now = Date.now();
   if (store.dialect === 'postgres') {
-    // One statement, so the key's row lock is held for microseconds and not across round trips.
+    // One statement, so the key's row lock is held for microseconds and not across round trips. It also
+    // commits without waiting for the WAL flush (synchronous_commit off for this transaction only), as
+    // otherwise every reservation on a busy key would queue behind the previous one's disk write. That
+    // is safe: a reservation lost in a database crash vanishes whole (row and reserved_nano together),
+    // and its request then settles against credit nobody holds, so no balance can go below zero.
     const result = await sql<{ id: string }>`
-      with k as (
+      with async_commit as (select set_config('synchronous_commit', 'off', true)),
+      k as (
         update api_keys set reserved_nano = reserved_nano + ${amount}
         where id = ${keyId} and balance_nano - reserved_nano >= ${amount}
         returning id
       )
       insert into reservations (id, key_id, amount_nano, expires_at, created_at)
-      select ${id}::text, k.id, ${amount}::bigint, ${now + ttlMs}::bigint, ${now}::bigint from k
+      select ${id}::text, k.id, ${amount}::bigint, ${now + ttlMs}::bigint, ${now}::bigint from k, async_commit
       returning id`.execute(store.db);
     return result.rows.length ? { id, keyId, amountNano: amount } : undefined;
   }
@@ -95,103 +100,6 @@ async function tryReserve(store: Store, keyId: string, amount: number, ttlMs: nu
   });
 }
 
-export type UsageRecord = Omit<UsageTable, 'created_at'> & { created_at?: number };
-
-/** One request to settle: its usage record (cost_nano = the full cost) and its reservation, if any. */
-export interface Settlement {
-  reservation?: Reservation;
-  usage: UsageRecord;
-}
-
-export interface SettlementResult {
-  /** What the key was charged (never more than it could pay). */
-  chargedNano: number;
-  /** Cost the key could not cover (a reservation that expired, or a cost above the estimate). */
-  uncoveredNano: number;
-  /** The record already existed (a retry after a commit whose answer was lost): nothing was done. */
-  duplicate: boolean;
-}
-
-/**
- * Settles requests in one transaction: usage records, charges, ledger rows, reservations released.
- * Idempotent per request id (the usage record's primary key), so a batch whose commit answer was lost
- * can be retried. A batch costs a fixed handful of statements plus one update per key, not one round of
- * statements per request. Key rows are locked in id order so concurrent batches cannot deadlock.
- */
-export async function settleCredits(store: Store, items: Settlement[]): Promise<SettlementResult[]> {
-  if (!items.length) return [];
-  return store.db.transaction().execute(async (tx) => {
-    const now = Date.now();
-    const ids = items.map((i) => i.usage.id);
-    const done = new Set((await tx.selectFrom('usage').select('id').where('id', 'in', ids).execute()).map((r) => r.id));
-    const seen = new Set<string>();
-    const fresh = items.filter((i) => !done.has(i.usage.id) && !seen.has(i.usage.id) && seen.add(i.usage.id));
-    const reserved = fresh.filter((i) => i.reservation);
-    const keyIds = [...new Set(reserved.map((i) => i.reservation!.keyId))].sort();
-    const keys = new Map<string, { balance: number; reserved: number; charged: number; released: number }>();
-    if (keyIds.length) {
-      const query = tx.selectFrom('api_keys').select(['id', 'balance_nano', 'reserved_nano']).where('id', 'in', keyIds).orderBy('id');
-      for (const k of await (store.dialect === 'postgres' ? query.forUpdate() : query).execute()) {
-        keys.set(k.id, { balance: k.balance_nano, reserved: k.reserved_nano, charged: 0, released: 0 });
-      }
-    }
-    const held = new Map<string, number>();
-    if (reserved.length) {
-      const rows = await tx.deleteFrom('reservations').where('id', 'in', reserved.map((i) => i.reservation!.id)).returning(['id', 'amount_nano']).execute();
-      for (const r of rows) held.set(r.id, r.amount_nano);
-    }
-
-    const charges = new Map<string, number>();
-    const ledger: Array<Insertable<LedgerTable>> = [];
-    for (const { reservation, usage } of fresh) {
-      const cost = Math.max(0, Math.ceil(usage.cost_nano));
-      const key = reservation && keys.get(reservation.keyId);
-      if (!reservation || !key) continue;
-      const release = held.get(reservation.id) ?? 0;
-      // What this request may take: the balance minus every *other* open reservation. While its own
-      // reservation is held that is at least the reservation; once the sweeper has released it
-      // (expired), only what nobody else has reserved.
-      const free = key.balance - (key.reserved - release);
-      const charge = Math.max(0, Math.min(cost, free));
-      key.balance -= charge;
-      key.reserved -= release;
-      key.charged += charge;
-      key.released += release;
-      charges.set(usage.id, charge);
-      if (charge > 0) ledger.push({ key_id: reservation.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now });
-    }
-    for (const [id, k] of keys) {
-      if (!k.charged && !k.released) continue;
-      await tx
-        .updateTable('api_keys')
-        .set({
-          reserved_nano: sql`reserved_nano - ${k.released}`,
-          balance_nano: sql`balance_nano - ${k.charged}`,
-          spent_nano: sql`spent_nano + ${k.charged}`,
-        })
-        .where('id', '=', id)
-        .execute();
-    }
-    if (ledger.length) await tx.insertInto('ledger').values(ledger).execute();
-    if (fresh.length) {
-      const rows = fresh.map(({ usage }) => ({ ...usage, cost_nano: charges.get(usage.id) ?? 0, created_at: usage.created_at ?? now }));
-      await tx.insertInto('usage').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
-    }
-    const written = new Set(fresh);
-    return items.map((item) => {
-      const { usage } = item;
-      if (!written.has(item)) return { chargedNano: 0, uncoveredNano: 0, duplicate: true };
-      const charged = charges.get(usage.id) ?? 0;
-      return { chargedNano: charged, uncoveredNano: Math.max(0, Math.ceil(usage.cost_nano)) - charged, duplicate: false };
-    });
-  });
-}
-
-async function lockKey(tx: Transaction<Database>, dialect: Store['dialect'], keyId: string) {
-  const query = tx.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId);
-  return (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
-}
-
 /**
  * Releases reservations whose request never settled (its instance crashed or was killed). Safe to run
  * on every instance at once: each reservation is deleted by exactly one of them.
@@ -201,7 +109,6 @@ export async function releaseExpiredReservations(store: Store, now = Date.now())
   let released = 0;
   for (const { id, key_id } of expired) {
     await store.db.transaction().execute(async (tx) => {
-      if (store.dialect === 'postgres') await lockKey(tx, store.dialect, key_id);
       const held = await tx.deleteFrom('reservations').where('id', '=', id).returning(['amount_nano']).executeTakeFirst();
       if (!held) return; // settled meanwhile, or another instance got there first
       await tx.updateTable('api_keys').set({ reserved_nano: sql`reserved_nano - ${held.amount_nano}` }).where('id', '=', key_id).execute();

@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import type { Store } from '../store/database.js';
-import { settleCredits, type Settlement, type SettlementResult } from './credit.js';
+import { settleCredits, type Settlement, type SettlementResult } from './settlement.js';
 
 const MAX_BATCH = 64;
 const FIRST_RETRY_MS = 50;

@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/database.js';
-import { reserveCredit, settleCredits } from '../../src/billing/credit.js';
+import { reserveCredit } from '../../src/billing/credit.js';
+import { settleCredits } from '../../src/billing/settlement.js';
 
 const run = promisify(execFile);
 

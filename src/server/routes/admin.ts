@@ -10,7 +10,8 @@ import { allowedModels, createKey, getKey, listKeys, updateKey, type ApiKeyRow }
 import { listUsage, usageToCsv, type UsageQuery } from '../../store/usage.js';
 import { checkAdmin } from '../auth.js';
 
-const limit = z.number().int().min(1).nullable().optional();
+// The columns are 32-bit integers on PostgreSQL.
+const limit = z.number().int().min(1).max(2_000_000_000).nullable().optional();
 const newKeyBody = z.object({
   name: z.string().min(1).max(200),
   credit_usd: z.number().min(0).max(1e9).default(0),

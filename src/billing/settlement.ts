@@ -1,0 +1,141 @@
+// Settling requests (DESIGN.md section 4): each request's usage record, its charge as a ledger row, and
+// its reservation released, in one transaction for a whole batch (settlement-writer.ts batches them).
+//
+// A request is charged its real cost, but never more than the balance holds beyond the *other* open
+// reservations: so no settlement can take a balance below zero or spend credit another running request
+// has reserved. While a request's own reservation is held that limit is at least the reservation; when
+// the sweep already released it (expired) or the cost exceeds it (a prompt the tokenizer underestimated,
+// a fallback to a dearer model), only credit nobody else holds can pay, and the rest is reported as
+// uncovered (the operator's loss, logged).
+//
+// Almost always every request of a batch fits, so the batch is first written optimistically: rows first,
+// then one guarded UPDATE per key (`… where balance - (reserved - released) >= charged`), which holds the
+// key's row lock only from that statement to the commit and so barely delays reservations on the same
+// key. If a guard fails, the transaction is rolled back and redone with the key rows locked up front,
+// charging each request in turn at most what is then free.
+
+import { sql, type Insertable, type Transaction } from 'kysely';
+import type { Store } from '../store/database.js';
+import type { Database, LedgerTable, UsageTable } from '../store/schema.js';
+import type { Reservation } from './credit.js';
+
+export type UsageRecord = Omit<UsageTable, 'created_at'> & { created_at?: number };
+
+/** One request to settle: its usage record (cost_nano = the full cost) and its reservation, if any. */
+export interface Settlement {
+  reservation?: Reservation;
+  usage: UsageRecord;
+}
+
+export interface SettlementResult {
+  /** What the key was charged (never more than it could pay). */
+  chargedNano: number;
+  /** Cost the key could not cover (an expired reservation, or a cost above the estimate). */
+  uncoveredNano: number;
+  /** The record already existed (a retry after a commit whose answer was lost): nothing was done. */
+  duplicate: boolean;
+}
+
+/** A key could not pay every charge of the optimistic pass. */
+class ChargeDoesNotFit extends Error {}
+
+/**
+ * Settles a batch in one transaction. Idempotent per request id (the usage record's primary key), so a
+ * batch whose commit answer was lost can simply be retried.
+ */
+export async function settleCredits(store: Store, items: Settlement[]): Promise<SettlementResult[]> {
+  if (!items.length) return [];
+  try {
+    return await settleBatch(store, items, false);
+  } catch (err) {
+    if (!(err instanceof ChargeDoesNotFit)) throw err;
+    return settleBatch(store, items, true);
+  }
+}
+
+const costOf = (usage: UsageRecord): number => Math.max(0, Math.ceil(usage.cost_nano));
+
+async function settleBatch(store: Store, items: Settlement[], clamp: boolean): Promise<SettlementResult[]> {
+  return store.db.transaction().execute(async (tx) => {
+    const now = Date.now();
+    const done = new Set(
+      (await tx.selectFrom('usage').select('id').where('id', 'in', items.map((i) => i.usage.id)).execute()).map((r) => r.id),
+    );
+    const fresh = new Set<Settlement>();
+    for (const item of items) {
+      if (!done.has(item.usage.id)) {
+        fresh.add(item);
+        done.add(item.usage.id); // the same request twice in one batch is written once
+      }
+    }
+    const reserved = [...fresh].filter((i) => i.reservation);
+    // Reservation rows first, key rows after (see credit.ts): nobody holding a key row waits for these.
+    const held = new Map<string, number>();
+    if (reserved.length) {
+      const ids = reserved.map((i) => i.reservation!.id);
+      for (const r of await tx.deleteFrom('reservations').where('id', 'in', ids).returning(['id', 'amount_nano']).execute()) held.set(r.id, r.amount_nano);
+    }
+    const keyIds = [...new Set(reserved.map((i) => i.reservation!.keyId))].sort();
+    const balances = clamp ? await lockKeys(tx, store.dialect, keyIds) : undefined;
+
+    const charges = new Map<string, number>();
+    const totals = new Map<string, { charged: number; released: number }>(keyIds.map((id) => [id, { charged: 0, released: 0 }]));
+    const ledger: Array<Insertable<LedgerTable>> = [];
+    for (const { reservation, usage } of reserved) {
+      const keyId = reservation!.keyId;
+      const release = held.get(reservation!.id) ?? 0;
+      let charge = costOf(usage);
+      if (balances) {
+        const key = balances.get(keyId);
+        const free = key ? key.balance - (key.reserved - release) : 0;
+        charge = Math.max(0, Math.min(charge, free));
+        if (key) {
+          key.balance -= charge;
+          key.reserved -= release;
+        }
+      }
+      const total = totals.get(keyId)!;
+      total.charged += charge;
+      total.released += release;
+      charges.set(usage.id, charge);
+      if (charge > 0) ledger.push({ key_id: keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now });
+    }
+
+    if (ledger.length) await tx.insertInto('ledger').values(ledger).execute();
+    if (fresh.size) {
+      const rows = [...fresh].map(({ usage }) => ({ ...usage, cost_nano: charges.get(usage.id) ?? 0, created_at: usage.created_at ?? now }));
+      await tx.insertInto('usage').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
+    }
+    for (const [keyId, { charged, released }] of totals) {
+      if (!charged && !released) continue;
+      let update = tx
+        .updateTable('api_keys')
+        .set({
+          reserved_nano: sql`reserved_nano - ${released}`,
+          balance_nano: sql`balance_nano - ${charged}`,
+          spent_nano: sql`spent_nano + ${charged}`,
+        })
+        .where('id', '=', keyId);
+      // The optimistic pass charges in full only if the key can pay it all beyond the other reservations.
+      if (!balances) update = update.where(sql<boolean>`balance_nano - (reserved_nano - ${released}) >= ${charged}`);
+      const result = await update.executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0 && !balances) throw new ChargeDoesNotFit();
+    }
+
+    return items.map((item) => {
+      if (!fresh.has(item)) return { chargedNano: 0, uncoveredNano: 0, duplicate: true };
+      const charged = charges.get(item.usage.id) ?? 0;
+      return { chargedNano: charged, uncoveredNano: costOf(item.usage) - charged, duplicate: false };
+    });
+  });
+}
+
+async function lockKeys(tx: Transaction<Database>, dialect: Store['dialect'], keyIds: string[]) {
+  const balances = new Map<string, { balance: number; reserved: number }>();
+  if (!keyIds.length) return balances;
+  const query = tx.selectFrom('api_keys').select(['id', 'balance_nano', 'reserved_nano']).where('id', 'in', keyIds).orderBy('id');
+  for (const k of await (dialect === 'postgres' ? query.forUpdate() : query).execute()) {
+    balances.set(k.id, { balance: k.balance_nano, reserved: k.reserved_nano });
+  }
+  return balances;
+}
