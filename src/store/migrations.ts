@@ -110,6 +110,13 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
       }
     },
   },
+  '0004_usage_time_and_ledger_request': {
+    // GET /admin/usage?since=&until= without a key, and tracing a charge back to its request.
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('usage_time').on('usage').column('created_at').execute();
+      await db.schema.createIndex('ledger_request').on('ledger').column('request_id').execute();
+    },
+  },
   };
 }
 
