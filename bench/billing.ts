@@ -4,6 +4,8 @@
 //
 //   node --import tsx bench/billing.ts [--requests 2000] [--json .bench/billing.json]
 //
+// bench/run.ts can also import runBillingBench() and print or store its report.
+//
 // PostgreSQL + Redis are measured when reachable (OMNIGATE_TEST_PG_URL / OMNIGATE_TEST_REDIS_URL, default
 // 127.0.0.1), each run on a fresh database and Redis prefix that are dropped afterwards.
 
@@ -22,8 +24,6 @@ import type { CallerKey } from '../src/gateway/gateway.js';
 import type { ChatRequest } from '../src/providers/types.js';
 import { openBackend, servicesUp, type BackendKind } from '../test/billing/support/backends.js';
 
-const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, json: { type: 'string' } } });
-const REQUESTS = Number(opts.requests);
 const CONCURRENCY = [1, 16, 64];
 
 const REQUEST: ChatRequest = {
@@ -56,7 +56,7 @@ export interface BillingReport {
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-async function measure(kind: BackendKind): Promise<{ rows: BillingRow[]; settle: BillingReport['settlePerSecond'][number] }> {
+async function measure(kind: BackendKind, requests: number): Promise<{ rows: BillingRow[]; settle: BillingReport['settlePerSecond'][number] }> {
   const backend = await openBackend(kind);
   const dir = mkdtempSync(join(tmpdir(), 'omnigate-bench-billing-'));
   const config = loadConfig({
@@ -74,7 +74,7 @@ async function measure(kind: BackendKind): Promise<{ rows: BillingRow[]; settle:
         const latencies: number[] = [];
         let next = 0;
         const worker = async () => {
-          while (next++ < REQUESTS) {
+          while (next++ < requests) {
             const t0 = performance.now();
             const prepared = await prepareCall(gw, key, REQUEST);
             latencies.push(performance.now() - t0);
@@ -99,7 +99,7 @@ async function measure(kind: BackendKind): Promise<{ rows: BillingRow[]; settle:
     const { row } = await createKey(gw.store, { name: 'bench-settle', creditNano: 1e15 });
     const key: CallerKey = { id: row.id, name: row.name, models: null, rpmLimit: null, tpmLimit: null };
     const prepared = [];
-    for (let i = 0; i < REQUESTS; i++) prepared.push(await prepareCall(gw, key, REQUEST));
+    for (let i = 0; i < requests; i++) prepared.push(await prepareCall(gw, key, REQUEST));
     const t0 = performance.now();
     await Promise.all(
       prepared.map((p) =>
@@ -111,7 +111,7 @@ async function measure(kind: BackendKind): Promise<{ rows: BillingRow[]; settle:
       ),
     );
     const seconds = (performance.now() - t0) / 1000;
-    return { rows, settle: { backend: kind, records: REQUESTS, perSecond: Math.round(REQUESTS / seconds) } };
+    return { rows, settle: { backend: kind, records: requests, perSecond: Math.round(requests / seconds) } };
   } finally {
     await running.stop();
     await backend.close();
@@ -119,29 +119,38 @@ async function measure(kind: BackendKind): Promise<{ rows: BillingRow[]; settle:
   }
 }
 
-async function main(): Promise<void> {
+/** Measures SQLite, and PostgreSQL + Redis when reachable. */
+export async function runBillingBench(requests = 2000): Promise<BillingReport> {
   const kinds: BackendKind[] = ['sqlite'];
   if (await servicesUp()) kinds.push('postgres+redis');
   else process.stderr.write('PostgreSQL or Redis not reachable: measuring SQLite only\n');
-  const report: BillingReport = { at: new Date().toISOString(), requests: REQUESTS, reserve: [], settlePerSecond: [] };
+  const report: BillingReport = { at: new Date().toISOString(), requests, reserve: [], settlePerSecond: [] };
   for (const kind of kinds) {
-    const { rows, settle } = await measure(kind);
+    const { rows, settle } = await measure(kind, requests);
     report.reserve.push(...rows);
     report.settlePerSecond.push(settle);
   }
-  process.stdout.write(`\nBilling path before the upstream call (rate-limit admission + credit reservation), ${REQUESTS} requests each\n`);
-  process.stdout.write('backend          limits  conc   p50 ms   p99 ms  mean ms\n');
+  return report;
+}
+
+export function formatBillingReport(report: BillingReport): string {
+  let out = `Billing path before the upstream call (rate-limit admission + credit reservation), ${report.requests} requests each\n`;
+  out += 'backend          limits  conc   p50 ms   p99 ms  mean ms\n';
   for (const r of report.reserve) {
-    process.stdout.write(
-      `${r.backend.padEnd(16)} ${(r.limits ? 'yes' : 'no').padEnd(6)} ${String(r.concurrency).padStart(5)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${r.mean.toFixed(3).padStart(8)}\n`,
-    );
+    out += `${r.backend.padEnd(16)} ${(r.limits ? 'yes' : 'no').padEnd(6)} ${String(r.concurrency).padStart(5)} ${r.p50.toFixed(3).padStart(8)} ${r.p99.toFixed(3).padStart(8)} ${r.mean.toFixed(3).padStart(8)}\n`;
   }
-  process.stdout.write('\nSettlement (usage record + charge + ledger row), batched, off the response path\n');
-  for (const s of report.settlePerSecond) process.stdout.write(`${s.backend.padEnd(16)} ${s.perSecond} records/s\n`);
+  out += '\nSettlement (usage record + charge + ledger row), batched, off the response path\n';
+  for (const s of report.settlePerSecond) out += `${s.backend.padEnd(16)} ${s.perSecond} records/s\n`;
+  return out;
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, json: { type: 'string' } } });
+  const report = await runBillingBench(Number(opts.requests));
+  process.stdout.write(`\n${formatBillingReport(report)}`);
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });
     writeFileSync(opts.json, JSON.stringify(report, null, 2));
   }
 }
-
-await main();
