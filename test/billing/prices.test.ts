@@ -149,14 +149,14 @@ describe('price math for every provider usage shape', () => {
   }
 });
 
-describe('prices of a deployment from the config file', () => {
+describe('prices of a deployment and a fallback from the config file', () => {
   let h: Harness;
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'omnigate-prices-'));
     const config = join(dir, 'omnigate.json');
     // A negotiated price for gpt-4o-mini on one deployment; the catalog's list price is $0.15 / $0.60.
-    writeFileSync(config, JSON.stringify({ deployments: { 'gpt-4o-mini': [{ pricing: { input: 1, output: 3 } }] } }));
+    writeFileSync(config, JSON.stringify({ deployments: { 'gpt-4o-mini': [{ pricing: { input: 1, output: 3 } }] }, fallbacks: { 'gpt-4o-mini': ['gpt-4.1'] } }));
     h = await startHarness({ env: { OMNIGATE_CONFIG: config } });
   });
   after(async () => {
@@ -171,6 +171,26 @@ describe('prices of a deployment from the config file', () => {
     const [record] = await waitForUsage(h, h.keyId, 1);
     // 1,000 × $1 + 100 × $3 per 1M
     assert.equal(record.cost_nano, 1_000_000 + 300_000);
+  });
+
+  it('reserves for the dearest model the request may fall back to', async () => {
+    // 1,000 output tokens: $0.003 on this gpt-4o-mini deployment, $0.008 on its fallback gpt-4.1.
+    const key = await h.createKey({ credit_usd: 0.005 });
+    const before = h.sim.requests.length;
+    const res = await postChat(h, key.key, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1_000 });
+    assert.equal(res.status, 402);
+    assert.equal(h.sim.requests.length, before);
+    h.sim.enqueue(openaiJson(usage(10, 100)));
+    const fits = await postChat(h, key.key, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 500 });
+    assert.equal(fits.status, 200);
+  });
+
+  it('reserves the output of every one of n choices', async () => {
+    // 1,000 output tokens of gpt-4.1 cost $0.008: one choice fits in $0.01, two do not.
+    const key = await h.createKey({ credit_usd: 0.01 });
+    assert.equal((await postChat(h, key.key, { model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1_000, n: 2 })).status, 402);
+    h.sim.enqueue(openaiJson(usage(10, 100)));
+    assert.equal((await postChat(h, key.key, { model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1_000, n: 1 })).status, 200);
   });
 });
 
