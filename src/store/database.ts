@@ -65,7 +65,11 @@ async function migrate(db: Kysely<Database>, dialect: SqlDialect): Promise<void>
 }
 
 async function runMigrations(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  // Pin the migration tables to the connection's own schema: otherwise Kysely may see another schema's
+  // kysely_migration table (visible in the catalog) and never create this schema's own.
+  const schema =
+    dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
