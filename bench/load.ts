@@ -11,6 +11,8 @@ export interface Target {
 
 export interface RunResult {
   requests: number;
+  /** Requests sent during the warm-up (not in the latencies, but they cost the server CPU too). */
+  warmupRequests: number;
   errors: number;
   seconds: number;
   /** Milliseconds, sorted ascending. */
@@ -43,6 +45,7 @@ export async function runLoad(target: Target, opts: { concurrency: number; secon
   const latencies: number[] = [];
   const firstChunk: number[] = [];
   let errors = 0;
+  let warmupRequests = 0;
   let recording = false;
   let stopAt = 0;
 
@@ -60,7 +63,10 @@ export async function runLoad(target: Target, opts: { concurrency: number; secon
       return;
     }
     const t1 = performance.now();
-    if (!recording) return;
+    if (!recording) {
+      warmupRequests++;
+      return;
+    }
     latencies.push(t1 - t0);
     if (opts.stream) firstChunk.push(first - t0);
   }
@@ -80,5 +86,5 @@ export async function runLoad(target: Target, opts: { concurrency: number; secon
   await agent.close();
   latencies.sort((a, b) => a - b);
   firstChunk.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, seconds, latencies, firstChunk };
+  return { requests: latencies.length, warmupRequests, errors, seconds, latencies, firstChunk };
 }

@@ -8,6 +8,8 @@ export interface Row {
   requests: number;
   errors: number;
   rps: number;
+  /** CPU time of the path's server process (upstream, bare proxy or Omnigate) per request, microseconds. */
+  cpuUsPerRequest: number;
   p50: number;
   p99: number;
   firstChunkP50: number;
@@ -53,10 +55,10 @@ export function printReport(report: Report): void {
     const direct = find(report.nonStreaming, 'direct', r.concurrency);
     const direct_ = r.path === 'direct';
     nsRows.push([
-      String(r.concurrency), r.path, f(r.p50), f(r.p99), direct_ ? '' : f(r.p50 - direct.p50), direct_ ? '' : f(r.p99 - direct.p99), f(r.rps, 0), String(r.errors),
+      String(r.concurrency), r.path, f(r.p50), f(r.p99), direct_ ? '' : f(r.p50 - direct.p50), direct_ ? '' : f(r.p99 - direct.p99), f(r.rps, 0), f(r.cpuUsPerRequest, 0), String(r.errors),
     ]);
   }
-  out.push(table(['conc', 'path', 'p50', 'p99', 'added p50', 'added p99', 'req/s', 'errors'], nsRows));
+  out.push(table(['conc', 'path', 'p50', 'p99', 'added p50', 'added p99', 'req/s', 'server CPU µs/req', 'errors'], nsRows));
   for (const c of [...new Set(report.nonStreaming.map((r) => r.concurrency))]) {
     const d = find(report.nonStreaming, 'direct', c);
     const b = find(report.nonStreaming, 'bare', c);
@@ -75,10 +77,10 @@ export function printReport(report: Report): void {
     const d = find(report.streaming, 'direct', r.concurrency);
     sRows.push([
       String(r.concurrency), r.path, f(r.firstChunkP50), f(r.firstChunkP99), r.path === 'direct' ? '' : f(r.firstChunkP50 - d.firstChunkP50),
-      r.path === 'omnigate' ? f(r.firstChunkP50 - b.firstChunkP50) : '', f(r.p50), f(r.rps, 0), String(r.errors),
+      r.path === 'omnigate' ? f(r.firstChunkP50 - b.firstChunkP50) : '', f(r.p50), f(r.rps, 0), f(r.cpuUsPerRequest, 0), String(r.errors),
     ]);
   }
-  out.push(table(['conc', 'path', 'ttfc p50', 'ttfc p99', 'vs direct', 'vs bare', 'whole p50', 'req/s', 'errors'], sRows));
+  out.push(table(['conc', 'path', 'ttfc p50', 'ttfc p99', 'vs direct', 'vs bare', 'whole p50', 'req/s', 'server CPU µs/req', 'errors'], sRows));
   const s1 = { o: find(report.streaming, 'omnigate', 1), b: find(report.streaming, 'bare', 1) };
   const ttfc = s1.o.firstChunkP50 - s1.b.firstChunkP50;
   verdicts.push({ check: 'c=1 stream first-chunk overhead vs bare (p50)', value: `${f(ttfc)} ms`, target: '≤ 1 ms', pass: ttfc <= 1 });

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { percentile, runLoad, type RunResult, type Target } from './load.js';
-import { rssMiB, spawnOmnigate, spawnPrintingUrl, stop, type Child } from './processes.js';
+import { cpuMs, rssMiB, spawnOmnigate, spawnPrintingUrl, stop, type Child } from './processes.js';
 import { printReport, type Report } from './report.js';
 
 const { values: opts } = parseArgs({
@@ -78,6 +78,14 @@ async function main(): Promise<void> {
     { name: 'bare', url: bare.url, headers: {} },
     { name: 'omnigate', url: omnigate.url, headers: { authorization: `Bearer ${key}` } },
   ];
+  // The server process each path measures: its CPU per request is what this machine's other load
+  // (other processes sharing the two cores) disturbs least.
+  const serverPid: Record<string, number> = { direct: upstream.process.pid!, bare: bare.process.pid!, omnigate: pid };
+  const measure = async (t: Target, concurrency: number, stream: boolean) => {
+    const before = cpuMs(serverPid[t.name]);
+    const result = await runLoad(t, { concurrency, seconds: SECONDS, stream });
+    return { result, cpuUsPerRequest: ((cpuMs(serverPid[t.name]) - before) * 1000) / Math.max(1, result.requests + result.warmupRequests) };
+  };
   const report: Report = {
     label: opts.label,
     at: new Date().toISOString(),
@@ -89,9 +97,10 @@ async function main(): Promise<void> {
     streaming: [],
     rssMiB: { start: rssStart, end: NaN },
   };
-  const row = (path: string, concurrency: number, r: RunResult) => ({
+  const row = (path: string, concurrency: number, { result: r, cpuUsPerRequest }: { result: RunResult; cpuUsPerRequest: number }) => ({
     path,
     concurrency,
+    cpuUsPerRequest,
     requests: r.requests,
     errors: r.errors,
     rps: r.requests / r.seconds,
@@ -103,13 +112,13 @@ async function main(): Promise<void> {
   for (const concurrency of CONCURRENCY) {
     for (const t of targets) {
       process.stderr.write(`non-streaming  c=${concurrency}  ${t.name}\n`);
-      report.nonStreaming.push(row(t.name, concurrency, await runLoad(t, { concurrency, seconds: SECONDS, stream: false })));
+      report.nonStreaming.push(row(t.name, concurrency, await measure(t, concurrency, false)));
     }
   }
   for (const concurrency of [1, 16]) {
     for (const t of targets) {
       process.stderr.write(`streaming      c=${concurrency}  ${t.name}\n`);
-      report.streaming.push(row(t.name, concurrency, await runLoad(t, { concurrency, seconds: SECONDS, stream: true })));
+      report.streaming.push(row(t.name, concurrency, await measure(t, concurrency, true)));
     }
   }
   report.rssMiB.end = rssMiB(pid);

@@ -20,7 +20,9 @@ const notAString = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant
 const notANumber = fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }));
 const notABoolean = fc.oneof(fc.string(), fc.integer(), fc.array(fc.boolean(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.boolean(), { maxKeys: 2 }));
 const notAnArray = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }));
-const outside = (min: number, max: number) => fc.oneof(fc.double({ max: min, noNaN: true }).filter((x) => x < min), fc.double({ min: max, noNaN: true }).filter((x) => x > max));
+// Finite only: JSON has no Infinity (JSON.stringify writes null, which means "not set" and is valid).
+const finite = { noNaN: true, noDefaultInfinity: true } as const;
+const outside = (min: number, max: number) => fc.oneof(fc.double({ ...finite, max: min }).filter((x) => x < min), fc.double({ ...finite, min: max }).filter((x) => x > max));
 const badMessage = fc.oneof(
   fc.record({ role: fc.string().filter((r) => !['system', 'developer', 'user', 'assistant', 'tool', 'function'].includes(r)), content: fc.string() }),
   fc.record({ role: fc.constantFrom('system', 'developer', 'user', 'tool'), content: fc.oneof(fc.integer(), fc.boolean(), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 })) }),
@@ -37,7 +39,7 @@ const chatMutation: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ messages: fc.oneof(notAnArray, fc.constant([]), fc.array(badMessage, { minLength: 1, maxLength: 3 })) }),
   fc.record({ temperature: fc.oneof(notANumber, outside(0, 2)) }),
   fc.record({ top_p: fc.oneof(notANumber, outside(0, 1)) }),
-  fc.record({ max_tokens: fc.oneof(notANumber, fc.integer({ max: 0 }), fc.double({ min: 1.01, max: 1e6, noNaN: true }).filter((x) => !Number.isInteger(x))) }),
+  fc.record({ max_tokens: fc.oneof(notANumber, fc.integer({ max: 0 }), fc.double({ ...finite, min: 1.01, max: 1e6 }).filter((x) => !Number.isInteger(x))) }),
   fc.record({ n: fc.oneof(notANumber, fc.integer({ max: 0 }), fc.integer({ min: 129 })) }),
   fc.record({ stop: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string(), { minLength: 5, maxLength: 8 })) }),
   fc.record({ stream: notABoolean }),
@@ -48,9 +50,9 @@ const chatMutation: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ response_format: fc.oneof(fc.string(), fc.record({ type: fc.string().filter((t) => !['text', 'json_object', 'json_schema'].includes(t)) })) }),
   fc.record({ reasoning_effort: fc.oneof(fc.string().filter((e) => !['none', 'minimal', 'low', 'medium', 'high', 'xhigh'].includes(e)), fc.integer()) }),
   fc.record({ presence_penalty: fc.oneof(notANumber, outside(-2, 2)) }),
-  fc.record({ logit_bias: fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.double({ min: 100.5, noNaN: true }), { minKeys: 1, maxKeys: 2 })) }),
+  fc.record({ logit_bias: fc.oneof(fc.string(), fc.dictionary(fc.string(), fc.double({ ...finite, min: 100.5 }), { minKeys: 1, maxKeys: 2 })) }),
   fc.record({ top_logprobs: fc.integer({ min: 0, max: 20 }) }),
-  fc.record({ seed: fc.oneof(fc.string(), fc.double({ noNaN: true }).filter((x) => !Number.isInteger(x))) }),
+  fc.record({ seed: fc.oneof(fc.string(), fc.double(finite).filter((x) => !Number.isInteger(x))) }),
   fc.record({ user: fc.oneof(fc.integer(), fc.boolean()) }),
 );
 

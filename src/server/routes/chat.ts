@@ -37,7 +37,7 @@ export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: auth
     const key = await auth(request);
     const chatRequest = validateChatRequest(request.body, gw.config.maxMessages);
     const requestId = randomUUID();
-    request.log = request.log.child({ requestId, keyId: key.id, model: chatRequest.model });
+    request.logFields = { requestId, keyId: key.id, model: chatRequest.model };
     reply.header('x-request-id', requestId);
     const aborted = clientGone(reply.raw);
     if (!chatRequest.stream) {
