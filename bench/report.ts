@@ -30,6 +30,8 @@ export interface Report {
   settledRequests?: number;
   omnigateExitCode?: number | null;
   verdicts?: Array<{ check: string; value: string; target: string; pass: boolean }>;
+  /** bench/billing.ts's report, with --billing. */
+  billing?: unknown;
 }
 
 const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');

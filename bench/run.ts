@@ -5,7 +5,8 @@
 // Added latency is a path's latency minus the direct path's at the same percentile and concurrency.
 // Options: --seconds N (per measurement, default 3), --soak N (then N seconds of mixed load on
 // Omnigate alone, sampling its RSS), --source (run Omnigate from src/ with tsx instead of dist/),
-// --cpu-prof (write Omnigate's CPU profile to .bench/prof/), --label TEXT (stored in the JSON).
+// --cpu-prof (write Omnigate's CPU profile to .bench/prof/), --label TEXT (stored in the JSON),
+// --billing (also measure the billing path alone on SQLite and PostgreSQL + Redis, bench/billing.ts).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +24,7 @@ const { values: opts } = parseArgs({
     source: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
+    billing: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(opts.seconds);
@@ -144,6 +146,13 @@ async function main(): Promise<void> {
   const exitCode = await stop(omnigate.process);
   report.omnigateExitCode = exitCode;
   printReport(report);
+  if (opts.billing) {
+    // Imported only when asked: it loads the gateway's sources in this process.
+    const { runBillingBench, formatBillingReport } = await import('./billing.js');
+    const billing = await runBillingBench();
+    report.billing = billing;
+    process.stdout.write(`\n${formatBillingReport(billing)}`);
+  }
   const file = join(outDir, 'results.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\nwritten to ${file}\n`);
