@@ -1,6 +1,8 @@
 // Usage records, as the admin API and CLI show them: one per request, USD at the edge.
 
+import type { Selectable } from 'kysely';
 import type { Store } from './database.js';
+import type { UsageTable } from './schema.js';
 import { nanoToUsd } from '../billing/prices.js';
 
 export interface UsageQuery {
@@ -10,28 +12,13 @@ export interface UsageQuery {
   limit?: number;
 }
 
-export interface UsageView {
-  id: string;
-  key_id: string;
-  model: string;
-  provider: string;
-  deployment: string | null;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
+/** A usage row as shown at the edge: USD beside nano-USD, flags as booleans, an ISO timestamp. */
+export type UsageView = Omit<Selectable<UsageTable>, 'estimated' | 'stream' | 'created_at'> & {
   cost_usd: number;
-  cost_nano: number;
-  status: string;
-  http_status: number;
-  error_code: string | null;
   estimated: boolean;
   stream: boolean;
-  latency_ms: number;
-  ttft_ms: number | null;
   created_at: string;
-}
+};
 
 export async function listUsage(store: Store, q: UsageQuery): Promise<UsageView[]> {
   let query = store.db.selectFrom('usage').selectAll();
