@@ -32,6 +32,14 @@ function translateContext(gw: Gateway, call: ChatCall): TranslateContext {
 /** An upstream answer the adapter could not read (not JSON, not the expected shape): the upstream's fault. */
 class UnreadableUpstream extends Error {}
 
+/** Marks the outcome failed, for its usage record, and returns the error the client gets. */
+function recordFailure(outcome: Outcome, failure: { gatewayError: GatewayError; status: Outcome['status'] }): GatewayError {
+  outcome.status = failure.status;
+  outcome.httpStatus = failure.gatewayError.status;
+  outcome.errorCode = failure.gatewayError.error.code;
+  return failure.gatewayError;
+}
+
 function failureOf(gw: Gateway, call: ChatCall, err: unknown, totalTimedOut: boolean): { gatewayError: GatewayError; status: Outcome['status'] } {
   if (totalTimedOut) return { gatewayError: upstreamTimeout('The upstream provider did not finish in time.'), status: 'timeout' };
   if (call.signal.aborted) return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
@@ -105,11 +113,7 @@ export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCom
     outcome.httpStatus = 200;
     return completion;
   } catch (err) {
-    const { gatewayError, status } = failureOf(gw, call, err, timedOut());
-    outcome.status = status;
-    outcome.httpStatus = gatewayError.status;
-    outcome.errorCode = gatewayError.error.code;
-    throw gatewayError;
+    throw recordFailure(outcome, failureOf(gw, call, err, timedOut()));
   } finally {
     dispose();
     void settle(gw, outcome);
@@ -231,11 +235,7 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     outcome.status = 'ok';
     outcome.httpStatus = 200;
   } catch (err) {
-    const { gatewayError, status } = failureOf(gw, call, err, timedOut());
-    outcome.status = status;
-    outcome.httpStatus = gatewayError.status;
-    outcome.errorCode = gatewayError.error.code;
-    throw gatewayError;
+    throw recordFailure(outcome, failureOf(gw, call, err, timedOut()));
   } finally {
     dispose();
     gw.metrics.openStreams.dec();

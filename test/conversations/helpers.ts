@@ -1,6 +1,6 @@
 // Raw HTTP calls to /aichat/conversations, as a client without an SDK would make them.
 
-import type { Harness } from '../helpers/harness.js';
+import { readBody, type Harness } from '../helpers/harness.js';
 
 export interface Answer {
   status: number;
@@ -18,14 +18,7 @@ export async function ask(h: Harness, body: unknown, opts: { apiKey?: string; ac
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // streamed bodies stay text
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+  return { status: res.status, headers: res.headers, body: await readBody(res) };
 }
 
 export async function call(h: Harness, method: string, path: string, apiKey = h.apiKey): Promise<{ status: number; body: any }> {

@@ -87,7 +87,7 @@ describe('Anthropic upstream', () => {
           stream: true,
           stream_options: { include_usage: true },
         });
-        const chunks = [];
+        const chunks: OpenAI.ChatCompletionChunk[] = [];
         for await (const chunk of stream) chunks.push(chunk);
         assert.equal(chunks[0].choices[0].delta.role, 'assistant');
         assert.equal(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), 'Echo: stream me please');

@@ -33,6 +33,16 @@ export interface HarnessOptions {
   sim?: Simulator;
 }
 
+/** A response body as JSON when it is JSON; CSV, SSE and NDJSON bodies stay text. */
+export async function readBody(res: Response): Promise<any> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 export function clientFor(url: string, apiKey: string): OpenAI {
@@ -63,14 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // CSV and other text bodies stay text
-    }
-    return { status: res.status, body: parsed as any };
+    return { status: res.status, body: await readBody(res) };
   }
 
   async function createKey(body: Record<string, unknown> = {}) {

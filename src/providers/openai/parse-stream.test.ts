@@ -86,7 +86,10 @@ test('xAI: reasoning first, a whole tool call in one delta, completion tokens in
 
 test('a proxy that starts tool calls at index 1 is renumbered from 0', async () => {
   const events: SseEvent[] = [];
-  for await (const e of parseSse([loadRaw('openai-compatible/chat_anthropic-fallback-tool-call.sse')])) events.push(e);
+  const body = (async function* () {
+    yield loadRaw('openai-compatible/chat_anthropic-fallback-tool-call.sse');
+  })();
+  for await (const e of parseSse(body)) events.push(e);
   const raw = events
     .map((e) => (e.data.startsWith('{') ? JSON.parse(e.data).choices?.[0]?.delta?.tool_calls?.[0]?.index : undefined))
     .filter((index) => index !== undefined);

@@ -4,7 +4,7 @@ import { estimatePromptTokens } from '../../../src/billing/estimate-tokens.js';
 import { getKey } from '../../../src/store/api-keys.js';
 import type { Store } from '../../../src/store/database.js';
 import type { ChatMessage } from '../../../src/providers/types.js';
-import type { Harness } from '../../helpers/harness.js';
+import { readBody, type Harness } from '../../helpers/harness.js';
 
 export interface Money {
   balance: number;
@@ -40,12 +40,5 @@ export async function postChat(h: Harness, apiKey: string, body: Record<string, 
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // SSE bodies stay text
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+  return { status: res.status, headers: res.headers, body: await readBody(res) };
 }
