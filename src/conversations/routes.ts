@@ -81,7 +81,7 @@ export const conversationRoutes: RouteModule = (app: FastifyInstance, gw: Gatewa
     const body = parseConversationRequest(request.body);
     const format = answerFormatOf(request.headers.accept);
     const requestId = randomUUID();
-    request.log = request.log.child({ requestId, keyId: key.id, model: body.model });
+    request.logFields = { requestId, keyId: key.id, model: body.model };
     reply.header('x-request-id', requestId);
     const turn = await prepareTurn(gw, key, body, requestId);
     const aborted = clientGone(reply.raw);
