@@ -104,7 +104,7 @@ export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCom
     outcome.served = prepared.model.entry;
     const attempt = await callUpstream(gw, prepared.model, prepared.request, false, signal);
     outcome.served = attempt.served.entry;
-    outcome.deployment = attempt.deployment.id;
+    outcome.deployment = attempt.deployment;
     const body = await attempt.response.body.json();
     const { completion, billable } = parseWhole(() => attempt.adapter.parseResponse(body, translateContext(gw, call)));
     completion.model = call.request.model;
@@ -180,7 +180,7 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     outcome.served = prepared.model.entry;
     const attempt = await callUpstream(gw, prepared.model, prepared.request, true, signal);
     outcome.served = attempt.served.entry;
-    outcome.deployment = attempt.deployment.id;
+    outcome.deployment = attempt.deployment;
     const ctx = translateContext(gw, call);
     let chunks: AsyncIterable<ChatCompletionChunk[]>;
     if (attempt.streamed) {

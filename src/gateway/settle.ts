@@ -6,6 +6,7 @@ import type { BillableUsage } from '../providers/types.js';
 import type { Reservation } from '../billing/credit.js';
 import { costNano, pricingOf } from '../billing/prices.js';
 import type { ModelEntry } from '../catalog/types.js';
+import type { Deployment } from '../catalog/catalog.js';
 import type { Gateway } from './gateway.js';
 import { track } from './gateway.js';
 
@@ -14,7 +15,8 @@ export interface Outcome {
   keyId: string;
   requestedModel: string;
   served?: ModelEntry;
-  deployment?: string;
+  /** The deployment that answered: its prices (when it has its own) are the ones charged. */
+  deployment?: Deployment;
   reservation?: Reservation;
   billable?: BillableUsage;
   estimated: boolean;
@@ -39,11 +41,11 @@ export const ZERO_USAGE: BillableUsage = {
 /** Writes the usage record and charge. Runs off the response path; shutdown waits for it. */
 export function settle(gw: Gateway, o: Outcome): Promise<number> {
   const usage = o.billable ?? ZERO_USAGE;
-  const deployment = o.served && o.deployment ? gw.catalog.get(o.served.id)?.deployments.find((d) => d.id === o.deployment) : undefined;
-  const cost = o.served ? costNano(pricingOf(o.served, deployment), usage) : 0;
-  const provider = o.served?.provider ?? gw.catalog.get(o.requestedModel)?.entry.provider ?? 'unknown';
+  const cost = o.served ? costNano(pricingOf(o.served, o.deployment), usage) : 0;
+  const requested = gw.catalog.get(o.requestedModel);
+  const provider = o.served?.provider ?? requested?.entry.provider ?? 'unknown';
   // A model id the catalog does not know is the client's free text: as a label it would grow the registry forever.
-  const labels = { model: gw.catalog.get(o.requestedModel) ? o.requestedModel : 'unknown', provider };
+  const labels = { model: requested ? o.requestedModel : 'unknown', provider };
   gw.metrics.requests.inc({ ...labels, status: o.status });
   gw.metrics.latency.observe({ ...labels, stream: String(o.stream) }, (Date.now() - o.startedAt) / 1000);
   if (o.firstTokenAt) gw.metrics.ttft.observe(labels, (o.firstTokenAt - o.startedAt) / 1000);
@@ -60,7 +62,7 @@ export function settle(gw: Gateway, o: Outcome): Promise<number> {
         key_id: o.keyId,
         model: o.requestedModel,
         provider,
-        deployment: o.deployment ?? null,
+        deployment: o.deployment?.id ?? null,
         prompt_tokens: usage.promptTokens,
         completion_tokens: usage.outputTokens,
         cached_tokens: usage.cachedInputTokens,
