@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Store } from '../store/database.js';
 import type { Billing } from '../billing/billing.js';
 import type { Metrics } from './metrics.js';
+import type { CircuitBreakers } from './circuit-breaker.js';
 
 export interface Gateway {
   config: Config;
@@ -15,6 +16,8 @@ export interface Gateway {
   agent: Agent;
   log: Logger;
   metrics: Metrics;
+  /** One circuit breaker per upstream deployment. */
+  breakers: CircuitBreakers;
   /** Rate limiter, settlement writer and reservation sweep (src/billing/billing.ts). */
   billing: Billing;
   /** Settlements not yet written; shutdown waits for them so no usage record is lost. */

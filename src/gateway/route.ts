@@ -8,7 +8,10 @@ import type { ChatRequest, ProviderAdapter, UpstreamTarget } from '../providers/
 import { ProviderError } from '../providers/types.js';
 import { adapters } from '../providers/index.js';
 import type { Deployment, ResolvedModel } from '../catalog/catalog.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 import type { Gateway } from './gateway.js';
+import type { Metrics } from './metrics.js';
 import { GatewayError, upstreamFailure, upstreamTimeout } from './errors.js';
 import { inlineImageUrls } from './inline-images.js';
 import { checkCapabilities } from './prepare.js';
@@ -34,29 +37,22 @@ export interface UpstreamAttempt {
   streamed: boolean;
 }
 
-const breakersByGateway = new WeakMap<Gateway, CircuitBreakers>();
-
-/** The gateway's circuit breakers, one per deployment, created with the gateway's first request. */
-export function breakersOf(gw: Gateway): CircuitBreakers {
-  let breakers = breakersByGateway.get(gw);
-  if (!breakers) {
-    const { failureThreshold, cooldownMs } = gw.config.breaker;
-    breakers = new CircuitBreakers(
-      { failureThreshold, cooldownMs, maxCooldownMs: cooldownMs * MAX_COOLDOWN_FACTOR },
-      {
-        onOpen: (deployment, ms) => {
-          gw.metrics.circuitOpen.set({ deployment }, 1);
-          gw.log.warn({ deployment, cooldownMs: ms }, 'deployment taken out of rotation after repeated failures');
-        },
-        onClose: (deployment) => {
-          gw.metrics.circuitOpen.set({ deployment }, 0);
-          gw.log.info({ deployment }, 'deployment back in rotation');
-        },
+/** One circuit breaker per deployment, reporting to the gateway's metrics and log. Built once at start. */
+export function createDeploymentBreakers(config: Pick<Config, 'breaker'>, metrics: Metrics, log: Logger): CircuitBreakers {
+  const { failureThreshold, cooldownMs } = config.breaker;
+  return new CircuitBreakers(
+    { failureThreshold, cooldownMs, maxCooldownMs: cooldownMs * MAX_COOLDOWN_FACTOR },
+    {
+      onOpen: (deployment, ms) => {
+        metrics.circuitOpen.set({ deployment }, 1);
+        log.warn({ deployment, cooldownMs: ms }, 'deployment taken out of rotation after repeated failures');
       },
-    );
-    breakersByGateway.set(gw, breakers);
-  }
-  return breakers;
+      onClose: (deployment) => {
+        metrics.circuitOpen.set({ deployment }, 0);
+        log.info({ deployment }, 'deployment back in rotation');
+      },
+    },
+  );
 }
 
 /** Weighted random order, so traffic spreads over deployments by weight and a failing one is skipped. */
@@ -155,7 +151,7 @@ export async function callUpstream(
   wantStream: boolean,
   signal: AbortSignal,
 ): Promise<UpstreamAttempt> {
-  const breakers = breakersOf(gw);
+  const breakers = gw.breakers;
   const chain = [primary, ...primary.fallbacks.map((id) => gw.catalog.get(id)).filter((m): m is ResolvedModel => !!m)];
   let lastError: GatewayError | undefined;
   const skipped: string[] = [];

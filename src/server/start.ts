@@ -8,6 +8,7 @@ import { Catalog } from '../catalog/catalog.js';
 import { openStore } from '../store/database.js';
 import { createUpstreamAgent } from '../gateway/upstream-client.js';
 import { createMetrics } from '../gateway/metrics.js';
+import { createDeploymentBreakers } from '../gateway/route.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { openBilling } from '../billing/billing.js';
 import { buildApp, type RouteModule } from './app.js';
@@ -31,7 +32,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const store = await openStore(config.databaseUrl);
   const agent = createUpstreamAgent(config.timeouts);
   const billing = await openBilling(config, store, log);
-  const gw: Gateway = { config, catalog, store, agent, log, metrics: createMetrics(), billing, pending: new Set() };
+  const metrics = createMetrics();
+  const breakers = createDeploymentBreakers(config, metrics, log);
+  const gw: Gateway = { config, catalog, store, agent, log, metrics, breakers, billing, pending: new Set() };
   let draining = false;
   const app = buildApp(gw, { modules: options.modules, health: { isDraining: () => draining, checks: billing.checks } });
   await app.listen({ port: config.port, host: config.host });
