@@ -176,7 +176,10 @@ export async function callUpstream(
         shaped = messages === request.messages ? request : { ...request, messages };
       }
       const target: UpstreamTarget = { baseUrl: deployment.baseUrl, apiKey: deployment.apiKey, upstreamModel: deployment.upstreamModel, model: served.entry };
-      const http = adapter.buildRequest(shaped, target, { stream: streamed });
+      const http = adapter.buildRequest(shaped, target, {
+        stream: streamed,
+        onDrop: (what, detail) => gw.log.debug({ model: served.entry.id, dropped: what, detail }, 'request field the upstream cannot take was dropped'),
+      });
       const provider = served.entry.provider;
       for (let attempt = 0; attempt <= gw.config.maxRetries; attempt++) {
         let retryAfter: number | undefined;
