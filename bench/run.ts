@@ -6,7 +6,8 @@
 // Options: --seconds N (per measurement, default 3), --soak N (then N seconds of mixed load on
 // Omnigate alone, sampling its RSS), --source (run Omnigate from src/ with tsx instead of dist/),
 // --cpu-prof (write Omnigate's CPU profile to .bench/prof/), --label TEXT (stored in the JSON),
-// --billing (also measure the billing path alone on SQLite and PostgreSQL + Redis, bench/billing.ts).
+// --billing (also measure the billing path alone on SQLite and PostgreSQL + Redis, bench/billing.ts),
+// --concurrency 1,16,64 (the levels measured), --no-streaming (skip the streaming measurements).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,10 +26,12 @@ const { values: opts } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
     billing: { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '1,16,64' },
+    'no-streaming': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(opts.seconds);
-const CONCURRENCY = [1, 16, 64];
+const CONCURRENCY = opts.concurrency.split(',').map(Number);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const root = resolve(import.meta.dirname, '..');
 const outDir = join(root, '.bench');
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
     {
       DATABASE_URL: `file:${join(dataDir, 'omnigate.db')}`,
       OMNIGATE_ADMIN_KEY: ADMIN_KEY,
-      OMNIGATE_LOG_LEVEL: 'info',
+      OMNIGATE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       OPENAI_BASE_URL: `${upstream.url}/v1`,
       OPENAI_API_KEY: 'bench-upstream-key',
     },
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
       report.nonStreaming.push(row(t.name, concurrency, await measure(t, concurrency, false)));
     }
   }
-  for (const concurrency of [1, 16]) {
+  for (const concurrency of opts['no-streaming'] ? [] : CONCURRENCY.filter((c) => c <= 16)) {
     for (const t of targets) {
       process.stderr.write(`streaming      c=${concurrency}  ${t.name}\n`);
       report.streaming.push(row(t.name, concurrency, await measure(t, concurrency, true)));

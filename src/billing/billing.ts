@@ -7,10 +7,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/database.js';
 import { closeRedis, openRedis, pingRedis } from '../store/redis.js';
-import { releaseExpiredReservations } from './credit.js';
+import { foreignWriteCheck, releaseExpiredReservations } from './credit.js';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limit.js';
 import { RedisRateLimiter } from './rate-limit-redis.js';
 import { SettlementWriter } from './settlement-writer.js';
+
+/** SQLite: how soon a balance changed by the CLI (another process) is seen by the gateway. */
+const FOREIGN_WRITE_CHECK_MS = 1_000;
 
 export interface Billing {
   limiter: RateLimiter;
@@ -41,6 +44,13 @@ export async function openBilling(config: Config, store: Store, log: Logger): Pr
       .catch((err) => log.warn({ err }, 'reservation sweep failed'));
   }, sweepEveryMs);
   sweeper.unref();
+  let foreignWrites: NodeJS.Timeout | undefined;
+  if (store.local) {
+    const check = foreignWriteCheck(store);
+    await check();
+    foreignWrites = setInterval(() => check().catch((err) => log.warn({ err }, 'checking the database for other writers failed')), FOREIGN_WRITE_CHECK_MS);
+    foreignWrites.unref();
+  }
   return {
     limiter,
     settlements,
@@ -49,6 +59,7 @@ export async function openBilling(config: Config, store: Store, log: Logger): Pr
     shutdown: (deadline) => settlements.shutdown(deadline),
     async close() {
       clearInterval(sweeper);
+      clearInterval(foreignWrites);
       await limiter.close();
       if (redis) await closeRedis(redis);
     },

@@ -16,10 +16,15 @@
 // reservations, settlements and the expiry sweep of several instances cannot deadlock one another.
 // On SQLite the first statement of every transaction is a write, which takes the database's write lock
 // at once: a second process (the CLI) can then never invalidate a snapshot already read.
+//
+// On SQLite the open reservations live in the gateway process that owns the file (local-credit.ts):
+// there `reserved_nano` stays 0 in the database, the reservations table stays empty, and the invariant
+// reserved = Σ open reservations holds in memory instead.
 
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Store } from '../store/database.js';
+import type { LocalCredit } from './local-credit.js';
 import type { RateTicket } from './rate-limit.js';
 
 export interface Reservation {
@@ -47,6 +52,7 @@ export async function reserveCredit(
   amountFor: (availableNano: number) => number,
   ttlMs: number,
 ): Promise<ReserveOutcome> {
+  if (store.local) return reserveInProcess(store, store.local, keyId, amountFor, ttlMs);
   const full = Math.ceil(amountFor(Number.POSITIVE_INFINITY));
   if (full > 0 && Number.isFinite(full)) {
     const reservation = await tryReserve(store, keyId, full, ttlMs);
@@ -64,6 +70,33 @@ export async function reserveCredit(
     if (reservation) return { ok: true, reservation };
   }
   return { ok: false, availableNano: available };
+}
+
+async function reserveInProcess(
+  store: Store,
+  local: LocalCredit,
+  keyId: string,
+  amountFor: (availableNano: number) => number,
+  ttlMs: number,
+): Promise<ReserveOutcome> {
+  let money = local.known(keyId);
+  // Unknown at first, and again after another connection wrote (then the read may have to be redone).
+  for (let attempt = 0; !money && attempt < RESERVE_ATTEMPTS; attempt++) {
+    // Read inside a transaction: settlements move the mirror inside theirs, so none can land in between.
+    const found = await store.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('api_keys').select('balance_nano').where('id', '=', keyId).executeTakeFirst();
+      if (row) local.setBalance(keyId, row.balance_nano);
+      return !!row;
+    });
+    if (!found) return { ok: false, availableNano: 0 };
+    money = local.known(keyId);
+  }
+  if (!money) return { ok: false, availableNano: 0 };
+  // From here to the reservation nothing yields, so no other request can reserve in between.
+  const available = money.balance - money.reserved;
+  const amount = Math.ceil(amountFor(available));
+  if (!(amount > 0) || amount > available) return { ok: false, availableNano: available };
+  return { ok: true, reservation: local.reserve(keyId, amount, ttlMs) };
 }
 
 async function tryReserve(store: Store, keyId: string, amount: number, ttlMs: number): Promise<Reservation | undefined> {
@@ -105,6 +138,8 @@ async function tryReserve(store: Store, keyId: string, amount: number, ttlMs: nu
  * on every instance at once: each reservation is deleted by exactly one of them.
  */
 export async function releaseExpiredReservations(store: Store, now = Date.now()): Promise<number> {
+  // On SQLite the rows can only be left by an earlier version of the gateway that crashed.
+  const releasedHere = store.local?.releaseExpired(now) ?? 0;
   const expired = await store.db.selectFrom('reservations').select(['id', 'key_id']).where('expires_at', '<', now).limit(500).execute();
   let released = 0;
   for (const { id, key_id } of expired) {
@@ -115,7 +150,22 @@ export async function releaseExpiredReservations(store: Store, now = Date.now())
       released++;
     });
   }
-  return released;
+  return releasedHere + released;
+}
+
+/**
+ * SQLite: returns a check, run every second, that makes the balances mirrored in this process be read
+ * again after another connection (the CLI, in its own process) wrote to the file. SQLite's data_version
+ * changes on every commit of another connection and never on this one's.
+ */
+export function foreignWriteCheck(store: Store): () => Promise<void> {
+  let seen: number | undefined;
+  return async () => {
+    const { rows } = await sql<{ data_version: number }>`pragma data_version`.execute(store.db);
+    const version = rows[0]?.data_version;
+    if (seen !== undefined && version !== seen) store.local?.forget();
+    seen = version;
+  };
 }
 
 export class NegativeBalanceError extends RangeError {
@@ -144,6 +194,11 @@ export async function addCredit(store: Store, keyId: string, amountNano: number,
       return undefined;
     }
     await tx.insertInto('ledger').values({ key_id: keyId, kind: 'credit', amount_nano: amountNano, request_id: null, note, created_at: Date.now() }).execute();
+    // Inside the transaction, like a settlement (local-credit.ts); a failed commit makes it read again.
+    store.local?.setBalance(keyId, updated.balance_nano);
     return updated.balance_nano;
+  }).catch((err) => {
+    store.local?.forget([keyId]);
+    throw err;
   });
 }

@@ -10,6 +10,14 @@ import type { Store } from '../store/database.js';
 import { settleCredits, type Settlement, type SettlementResult } from './settlement.js';
 
 const MAX_BATCH = 64;
+/**
+ * On SQLite a settlement waits up to this long for others to share its transaction. Without a window,
+ * batches under load held one or two records, and a transaction per request cost more CPU than the
+ * rest of the request. There a finished request's reservation shrinks to its cost at once
+ * (local-credit.ts), so the wait holds back no credit. On PostgreSQL the reservation row is released
+ * only by the settlement, so it is written at once (batches form there while a commit is in flight).
+ */
+const SQLITE_BATCH_WINDOW_MS = 10;
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 5_000;
 
@@ -22,19 +30,23 @@ interface Pending {
 export class SettlementWriter {
   private readonly queue: Pending[] = [];
   private running = false;
-  private retryTimer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
   private giveUpAt = Number.POSITIVE_INFINITY;
+
+  private readonly windowMs: number;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.windowMs = store.local ? SQLITE_BATCH_WINDOW_MS : 0;
+  }
 
   /** Resolves once the settlement is written (or, past the shutdown deadline, logged as unwritable). */
   submit(settlement: Settlement): Promise<SettlementResult> {
     return new Promise((resolve) => {
       this.queue.push({ settlement, resolve, attempts: 0 });
-      this.schedule(0);
+      this.schedule(this.nextBatchIn());
     });
   }
 
@@ -49,17 +61,21 @@ export class SettlementWriter {
     if (this.queue.length) this.schedule(0);
   }
 
+  /** A full batch, or shutdown, is written at once; otherwise after the batching window. */
+  private nextBatchIn(): number {
+    return this.queue.length >= MAX_BATCH || this.giveUpAt !== Number.POSITIVE_INFINITY ? 0 : this.windowMs;
+  }
+
   private schedule(delayMs: number): void {
     if (this.running) return;
     if (delayMs === 0) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
+      clearTimeout(this.timer);
+      this.timer = undefined;
       this.running = true;
-      // setImmediate: settlements of the same event-loop turn join one batch.
       setImmediate(() => void this.drain());
-    } else if (!this.retryTimer) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
         this.schedule(0);
       }, delayMs);
     }
@@ -68,7 +84,8 @@ export class SettlementWriter {
   private async drain(): Promise<void> {
     let retryIn = 0;
     try {
-      while (this.queue.length && retryIn === 0) {
+      // Full batches go at once; what is left waits for the window again (schedule below).
+      for (let first = true; (first || this.queue.length >= MAX_BATCH) && this.queue.length && retryIn === 0; first = false) {
         const batch = this.queue.splice(0, MAX_BATCH);
         const failed = await this.writeBatch(batch);
         if (failed.length) {
@@ -79,7 +96,7 @@ export class SettlementWriter {
       }
     } finally {
       this.running = false;
-      if (this.queue.length) this.schedule(retryIn);
+      if (this.queue.length) this.schedule(retryIn || this.nextBatchIn());
     }
   }
 

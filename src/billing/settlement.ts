@@ -56,6 +56,7 @@ export async function settleCredits(store: Store, items: Settlement[]): Promise<
 const costOf = (usage: UsageRecord): number => Math.max(0, Math.ceil(usage.cost_nano));
 
 async function settleBatch(store: Store, items: Settlement[], clamp: boolean): Promise<SettlementResult[]> {
+  let undoLocal: (() => void) | undefined;
   return store.db.transaction().execute(async (tx) => {
     const now = Date.now();
     const done = new Set(
@@ -69,14 +70,17 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
       }
     }
     const reserved = [...fresh].filter((i) => i.reservation);
+    const local = store.local;
     // Reservation rows first, key rows after (see credit.ts): nobody holding a key row waits for these.
     const held = new Map<string, number>();
-    if (reserved.length) {
+    if (local) {
+      for (const { reservation } of reserved) held.set(reservation!.id, local.amountHeld(reservation!.id));
+    } else if (reserved.length) {
       const ids = reserved.map((i) => i.reservation!.id);
       for (const r of await tx.deleteFrom('reservations').where('id', 'in', ids).returning(['id', 'amount_nano']).execute()) held.set(r.id, r.amount_nano);
     }
     const keyIds = [...new Set(reserved.map((i) => i.reservation!.keyId))].sort();
-    const balances = clamp ? await lockKeys(tx, store.dialect, keyIds) : undefined;
+    const balances = clamp ? await lockKeys(tx, store, keyIds) : undefined;
 
     const charges = new Map<string, number>();
     const totals = new Map<string, { charged: number; released: number }>(keyIds.map((id) => [id, { charged: 0, released: 0 }]));
@@ -107,19 +111,26 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
       await tx.insertInto('usage').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
     }
     for (const [keyId, { charged, released }] of totals) {
-      if (!charged && !released) continue;
+      if (local ? !charged : !charged && !released) continue;
+      // What the key's other requests hold: in the row, or in this process on SQLite.
+      const othersHold = local ? sql`${local.reservedOf(keyId) - released}` : sql`(reserved_nano - ${released})`;
       let update = tx
         .updateTable('api_keys')
         .set({
-          reserved_nano: sql`reserved_nano - ${released}`,
+          ...(local ? {} : { reserved_nano: sql`reserved_nano - ${released}` }),
           balance_nano: sql`balance_nano - ${charged}`,
           spent_nano: sql`spent_nano + ${charged}`,
         })
         .where('id', '=', keyId);
       // The optimistic pass charges in full only if the key can pay it all beyond the other reservations.
-      if (!balances) update = update.where(sql<boolean>`balance_nano - (reserved_nano - ${released}) >= ${charged}`);
+      if (!balances) update = update.where(sql<boolean>`balance_nano - ${othersHold} >= ${charged}`);
       const result = await update.executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0 && !balances) throw new ChargeDoesNotFit();
+    }
+    if (local) {
+      // The last step before the commit (see local-credit.ts); undone if the commit fails.
+      const charged = new Map([...totals].map(([keyId, t]) => [keyId, t.charged]));
+      undoLocal = local.settle({ charged, reservationIds: reserved.map((i) => i.reservation!.id) });
     }
 
     return items.map((item) => {
@@ -127,15 +138,18 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
       const charged = charges.get(item.usage.id) ?? 0;
       return { chargedNano: charged, uncoveredNano: costOf(item.usage) - charged, duplicate: false };
     });
+  }).catch((err) => {
+    undoLocal?.();
+    throw err;
   });
 }
 
-async function lockKeys(tx: Transaction<Database>, dialect: Store['dialect'], keyIds: string[]) {
+async function lockKeys(tx: Transaction<Database>, store: Store, keyIds: string[]) {
   const balances = new Map<string, { balance: number; reserved: number }>();
   if (!keyIds.length) return balances;
   const query = tx.selectFrom('api_keys').select(['id', 'balance_nano', 'reserved_nano']).where('id', 'in', keyIds).orderBy('id');
-  for (const k of await (dialect === 'postgres' ? query.forUpdate() : query).execute()) {
-    balances.set(k.id, { balance: k.balance_nano, reserved: k.reserved_nano });
+  for (const k of await (store.dialect === 'postgres' ? query.forUpdate() : query).execute()) {
+    balances.set(k.id, { balance: k.balance_nano, reserved: store.local ? store.local.reservedOf(k.id) : k.reserved_nano });
   }
   return balances;
 }

@@ -2,7 +2,6 @@
 // conversation whose history the gateway keeps; GET lists a key's conversations or reads one back;
 // DELETE forgets one. A conversation is visible only to the key that made it.
 
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
 import { completeChat, streamChat, type ChatCall } from '../gateway/chat.js';
@@ -15,6 +14,7 @@ import { prepareTurn, type PreparedTurn } from './turn.js';
 import { answerStreamWriter } from './stream-writers.js';
 import { conversationNotFound } from './errors.js';
 import { deleteConversation, findConversation, listConversations, loadTurns, type Conversation } from './store.js';
+import { newRequestId } from '../store/ids.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -80,7 +80,7 @@ export const conversationRoutes: RouteModule = (app: FastifyInstance, gw: Gatewa
     const key = await auth(request);
     const body = parseConversationRequest(request.body);
     const format = answerFormatOf(request.headers.accept);
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     request.logFields = { requestId, keyId: key.id, model: body.model };
     reply.header('x-request-id', requestId);
     const turn = await prepareTurn(gw, key, body, requestId);

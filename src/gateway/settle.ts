@@ -52,6 +52,7 @@ export function settle(gw: Gateway, o: Outcome): Promise<number> {
   if (o.status !== 'ok') gw.metrics.errors.inc({ ...labels, code: o.errorCode ?? String(o.httpStatus) });
   gw.metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
   gw.metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.outputTokens);
+  if (o.reservation) gw.store.local?.shrink(o.reservation.id, Math.max(0, Math.ceil(cost)));
   const ticket = o.reservation?.rateTicket;
   if (ticket) void gw.billing.limiter.settle(o.keyId, ticket, usage.promptTokens + usage.outputTokens);
   const work = gw.billing.settlements

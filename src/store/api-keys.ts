@@ -55,12 +55,20 @@ export async function findKeyBySecret(store: Store, secret: string): Promise<Api
   return store.db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashSecret(secret)).executeTakeFirst();
 }
 
+/** On SQLite a key's open reservations are held in this process, not in its row (billing/local-credit.ts). */
+function withOpenReservations(store: Store, row: ApiKeyRow): ApiKeyRow {
+  if (store.local) row.reserved_nano += store.local.reservedOf(row.id);
+  return row;
+}
+
 export async function getKey(store: Store, id: string): Promise<ApiKeyRow | undefined> {
-  return store.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await store.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && withOpenReservations(store, row);
 }
 
 export async function listKeys(store: Store): Promise<ApiKeyRow[]> {
-  return store.db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').execute();
+  const rows = await store.db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').execute();
+  return rows.map((row) => withOpenReservations(store, row));
 }
 
 export interface KeyPatch {

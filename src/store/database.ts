@@ -7,6 +7,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
+import { LocalCredit } from '../billing/local-credit.js';
 
 // BIGINT (int8) columns hold nano-USD and epoch ms: well inside Number's exact range.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -14,6 +15,8 @@ pg.types.setTypeParser(20, (value: string) => Number(value));
 export interface Store {
   db: Kysely<Database>;
   dialect: SqlDialect;
+  /** SQLite: the open credit reservations of this process, which owns the file (billing/local-credit.ts). */
+  local?: LocalCredit;
   close(): Promise<void>;
 }
 
@@ -69,7 +72,7 @@ export async function openStore(databaseUrl: string): Promise<Store> {
     dialect = 'postgres';
   }
   await migrate(db, dialect);
-  return { db, dialect, close: () => db.destroy() };
+  return { db, dialect, ...(dialect === 'sqlite' ? { local: new LocalCredit() } : {}), close: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {

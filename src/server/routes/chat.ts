@@ -1,6 +1,5 @@
 // POST /v1/chat/completions — the OpenAI Chat Completions API over every provider.
 
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../gateway/gateway.js';
 import { completeChat, streamChat } from '../../gateway/chat.js';
@@ -8,6 +7,7 @@ import { GatewayError } from '../../gateway/errors.js';
 import { validateChatRequest } from '../../gateway/validate-request.js';
 import { SseWriter } from '../sse.js';
 import type { authenticate } from '../app.js';
+import { newRequestId } from '../../store/ids.js';
 
 /** An AbortSignal that fires when the client closes the connection before the answer is complete. */
 export function clientGone(res: import('node:http').ServerResponse): AbortController {
@@ -36,7 +36,7 @@ export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: auth
   app.post('/v1/chat/completions', async (request, reply) => {
     const key = await auth(request);
     const chatRequest = validateChatRequest(request.body, gw.config.maxMessages);
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     request.logFields = { requestId, keyId: key.id, model: chatRequest.model };
     reply.header('x-request-id', requestId);
     const aborted = clientGone(reply.raw);
