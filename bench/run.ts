@@ -1,13 +1,17 @@
-// `npm run bench`: Omnigate's overhead against the floor. Three paths to one fast upstream, in one run:
+// `npm run bench`: Omnigate's overhead against the floor. Four paths to one fast upstream, in one run:
 //   direct    client → upstream
 //   bare      client → bare pass-through proxy (node:http + undici, bytes only) → upstream
+//   fastify   client → Fastify proxy that parses and re-serialises the JSON, nothing else → upstream
+//             (the framework's own floor: how much of Omnigate's overhead is the gateway's work)
 //   omnigate  client → Omnigate (real key, credit reservation, billing, usage records) → upstream
 // Added latency is a path's latency minus the direct path's at the same percentile and concurrency.
-// Options: --seconds N (per measurement, default 3), --soak N (then N seconds of mixed load on
-// Omnigate alone, sampling its RSS), --source (run Omnigate from src/ with tsx instead of dist/),
-// --cpu-prof (write Omnigate's CPU profile to .bench/prof/), --label TEXT (stored in the JSON),
-// --billing (also measure the billing path alone on SQLite and PostgreSQL + Redis, bench/billing.ts),
-// --concurrency 1,16,64 (the levels measured), --no-streaming (skip the streaming measurements).
+// Each cell measures the paths in turn, --rounds times, after a warm-up of every server.
+// Options: --seconds N (per path and cell, split over the rounds; default 6), --rounds N (default 3),
+// --concurrency 1,16,64 (the levels measured), --no-streaming (skip the streaming measurements),
+// --soak N (then N seconds of mixed load on Omnigate alone, sampling its RSS), --source (run Omnigate
+// from src/ with tsx instead of dist/), --cpu-prof (write Omnigate's CPU profile to .bench/prof/),
+// --label TEXT (stored in the JSON), --billing (also measure the billing path alone on SQLite and
+// PostgreSQL + Redis, bench/billing.ts).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,7 +24,7 @@ import { printReport, type Report } from './report.js';
 
 const { values: opts } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '6' },
     soak: { type: 'string' },
     source: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
@@ -28,9 +32,11 @@ const { values: opts } = parseArgs({
     billing: { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '1,16,64' },
     'no-streaming': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const SECONDS = Number(opts.seconds);
+const ROUNDS = Number(opts.rounds);
 const CONCURRENCY = opts.concurrency.split(',').map(Number);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const root = resolve(import.meta.dirname, '..');
@@ -53,6 +59,8 @@ async function main(): Promise<void> {
   children.push(upstream);
   const bare = await spawnPrintingUrl([...tsx, join(root, 'bench/bare-proxy.ts')], { UPSTREAM: upstream.url });
   children.push(bare);
+  const fst = await spawnPrintingUrl([...tsx, join(root, 'bench/fastify-proxy.ts')], { UPSTREAM: upstream.url });
+  children.push(fst);
   const entry = opts.source ? [...tsx, join(root, 'src/main.ts')] : [join(root, 'dist/src/main.js')];
   const prof = opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'prof')}`] : [];
   const omnigate = await spawnOmnigate(
@@ -81,15 +89,39 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     { name: 'direct', url: upstream.url, headers: { authorization: 'Bearer bench-upstream-key' } },
     { name: 'bare', url: bare.url, headers: {} },
+    { name: 'fastify', url: fst.url, headers: {} },
     { name: 'omnigate', url: omnigate.url, headers: { authorization: `Bearer ${key}` } },
   ];
   // The server process each path measures: its CPU per request is what this machine's other load
   // (other processes sharing the two cores) disturbs least.
-  const serverPid: Record<string, number> = { direct: upstream.process.pid!, bare: bare.process.pid!, omnigate: pid };
-  const measure = async (t: Target, concurrency: number, stream: boolean) => {
-    const before = cpuMs(serverPid[t.name]);
-    const result = await runLoad(t, { concurrency, seconds: SECONDS, stream });
-    return { result, cpuUsPerRequest: ((cpuMs(serverPid[t.name]) - before) * 1000) / Math.max(1, result.requests + result.warmupRequests) };
+  const serverPid: Record<string, number> = { direct: upstream.process.pid!, bare: bare.process.pid!, fastify: fst.process.pid!, omnigate: pid };
+  /**
+   * One cell: `rounds` short measurements of each path, taken in turn (direct, bare, …, direct, bare, …),
+   * so a slow spell of this shared machine falls on every path alike instead of on whichever path was
+   * measured during it. Latencies are pooled; requests/s and CPU per request are totals over the rounds.
+   */
+  const measureCell = async (paths: Target[], concurrency: number, stream: boolean) => {
+    const cells = new Map(paths.map((t) => [t.name, { cpuMs: 0, requests: 0, counted: 0, errors: 0, seconds: 0, latencies: [] as number[], firstChunk: [] as number[] }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of paths) {
+        const cell = cells.get(t.name)!;
+        const before = cpuMs(serverPid[t.name]);
+        const r = await runLoad(t, { concurrency, seconds: SECONDS / ROUNDS, stream, warmupSeconds: 0.25 });
+        cell.cpuMs += cpuMs(serverPid[t.name]) - before;
+        cell.counted += r.requests + r.warmupRequests;
+        cell.requests += r.requests;
+        cell.errors += r.errors;
+        cell.seconds += r.seconds;
+        cell.latencies.push(...r.latencies);
+        cell.firstChunk.push(...r.firstChunk);
+      }
+    }
+    return paths.map((t) => {
+      const c = cells.get(t.name)!;
+      const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
+      const result: RunResult = { requests: c.requests, warmupRequests: c.counted - c.requests, errors: c.errors, seconds: c.seconds, latencies: sorted(c.latencies), firstChunk: sorted(c.firstChunk) };
+      return { name: t.name, result, cpuUsPerRequest: (c.cpuMs * 1000) / Math.max(1, c.counted) };
+    });
   };
   const report: Report = {
     label: opts.label,
@@ -114,17 +146,18 @@ async function main(): Promise<void> {
     firstChunkP50: percentile(r.firstChunk, 50),
     firstChunkP99: percentile(r.firstChunk, 99),
   });
+  // Warm-up: the JIT and the connection pools of every server reach their steady state before anything counts.
+  process.stderr.write('warm-up\n');
+  for (const t of targets) await runLoad(t, { concurrency: 16, seconds: 1, stream: false, warmupSeconds: 1 });
   for (const concurrency of CONCURRENCY) {
-    for (const t of targets) {
-      process.stderr.write(`non-streaming  c=${concurrency}  ${t.name}\n`);
-      report.nonStreaming.push(row(t.name, concurrency, await measure(t, concurrency, false)));
-    }
+    process.stderr.write(`non-streaming  c=${concurrency}\n`);
+    for (const m of await measureCell(targets, concurrency, false)) report.nonStreaming.push(row(m.name, concurrency, m));
   }
+  // The framework floor answers with whole JSON bodies only.
+  const streamingTargets = targets.filter((t) => t.name !== 'fastify');
   for (const concurrency of opts['no-streaming'] ? [] : CONCURRENCY.filter((c) => c <= 16)) {
-    for (const t of targets) {
-      process.stderr.write(`streaming      c=${concurrency}  ${t.name}\n`);
-      report.streaming.push(row(t.name, concurrency, await measure(t, concurrency, true)));
-    }
+    process.stderr.write(`streaming      c=${concurrency}\n`);
+    for (const m of await measureCell(streamingTargets, concurrency, true)) report.streaming.push(row(m.name, concurrency, m));
   }
   report.rssMiB.end = rssMiB(pid);
 
@@ -134,7 +167,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) }), 5_000);
     process.stderr.write(`soak ${seconds}s on omnigate (c=16, streaming and not)\n`);
-    const omni = targets[2];
+    const omni = targets.find((t) => t.name === 'omnigate')!;
     await Promise.all([
       runLoad(omni, { concurrency: 8, seconds, stream: false, warmupSeconds: 0 }),
       runLoad(omni, { concurrency: 8, seconds, stream: true, warmupSeconds: 0 }),

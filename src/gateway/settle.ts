@@ -38,8 +38,15 @@ export const ZERO_USAGE: BillableUsage = {
   promptTokens: 0,
 };
 
-/** Writes the usage record and charge. Runs off the response path; shutdown waits for it. */
+/**
+ * Writes the usage record and charge, after the I/O of this event-loop turn so that the answer (or the
+ * stream's last event) reaches the client first. Tracked from now on: shutdown waits for it.
+ */
 export function settle(gw: Gateway, o: Outcome): Promise<number> {
+  return track(gw, new Promise<void>((resolve) => setImmediate(resolve)).then(() => settleNow(gw, o)));
+}
+
+function settleNow(gw: Gateway, o: Outcome): Promise<number> {
   const usage = o.billable ?? ZERO_USAGE;
   const cost = o.served ? costNano(pricingOf(o.served, o.deployment), usage) : 0;
   const requested = gw.catalog.get(o.requestedModel);
@@ -87,5 +94,5 @@ export function settle(gw: Gateway, o: Outcome): Promise<number> {
       }
       return result.chargedNano;
     });
-  return track(gw, work);
+  return work;
 }

@@ -1,6 +1,6 @@
 // Admin API: keys, credit and usage records (DESIGN.md section 2), behind OMNIGATE_ADMIN_KEY.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Gateway } from '../../gateway/gateway.js';
 import { GatewayError, invalidRequest } from '../../gateway/errors.js';
@@ -82,11 +82,10 @@ const keyNotFound = (id: string) =>
   new GatewayError(404, { message: `No API key with id ${id}.`, type: 'invalid_request_error', param: 'id', code: 'key_not_found' });
 
 export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/admin/')) checkAdmin(gw, request);
-  });
+  // On these routes only: a hook on the whole app would run on every /v1 request too.
+  const admin = { onRequest: async (request: FastifyRequest) => checkAdmin(gw, request) };
 
-  app.post('/admin/keys', async (request, reply) => {
+  app.post('/admin/keys', admin, async (request, reply) => {
     const body = parseBody(newKeyBody, request.body);
     checkModels(gw, body.models);
     const { row, secret } = await createKey(gw.store, {
@@ -99,15 +98,15 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
     return reply.code(201).send({ ...describeKey(row), key: secret });
   });
 
-  app.get('/admin/keys', async () => ({ object: 'list', data: (await listKeys(gw.store)).map(describeKey) }));
+  app.get('/admin/keys', admin, async () => ({ object: 'list', data: (await listKeys(gw.store)).map(describeKey) }));
 
-  app.get<{ Params: { id: string } }>('/admin/keys/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/admin/keys/:id', admin, async (request) => {
     const row = await getKey(gw.store, request.params.id);
     if (!row) throw keyNotFound(request.params.id);
     return describeKey(row);
   });
 
-  app.patch<{ Params: { id: string } }>('/admin/keys/:id', async (request) => {
+  app.patch<{ Params: { id: string } }>('/admin/keys/:id', admin, async (request) => {
     const body = parseBody(patchKeyBody, request.body);
     checkModels(gw, body.models);
     if (!(await getKey(gw.store, request.params.id))) throw keyNotFound(request.params.id);
@@ -121,7 +120,7 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
     return describeKey(row!);
   });
 
-  app.post<{ Params: { id: string } }>('/admin/keys/:id/credit', async (request) => {
+  app.post<{ Params: { id: string } }>('/admin/keys/:id/credit', admin, async (request) => {
     const body = parseBody(creditBody, request.body);
     let balance: number | undefined;
     try {
@@ -135,7 +134,7 @@ export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
     return { ...describeKey(row!), balance_usd: nanoToUsd(balance) };
   });
 
-  app.get('/admin/usage', async (request, reply) => {
+  app.get('/admin/usage', admin, async (request, reply) => {
     const q = parseBody(usageQuery, request.query);
     const query: UsageQuery = { keyId: q.key_id, since: parseTime(q.since, 'since'), until: parseTime(q.until, 'until'), limit: q.limit };
     const records = await listUsage(gw.store, query);
