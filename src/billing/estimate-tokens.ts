@@ -2,7 +2,7 @@
 // and billing a stream that ended without the upstream's usage. o200k_base is OpenAI's current encoding;
 // other vendors' tokenizers differ by a few tens of percent, which the reservation margin absorbs.
 
-import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatMessage } from '../providers/types.js';
 
 /** Tokens charged per image part by vision models (OpenAI high detail is at most ~1,100 for 2048²). */
@@ -18,15 +18,35 @@ const EXACT_UP_TO_CHARS = 64 * 1024;
 const SAMPLES = 8;
 const SAMPLE_CHARS = 4 * 1024;
 
+/**
+ * Counts of texts seen lately. Clients resend the whole history with every turn, and most requests of
+ * an application share its system prompt and tool definitions, so most of a prompt was counted before.
+ * Only texts up to CACHED_UP_TO_CHARS are kept, at most CACHE_ENTRIES of them, the oldest dropped first.
+ */
+const counted = new Map<string, number>();
+/** Text a client sends is counted as text: "<|endoftext|>" in a message is not a special token (nor an error). */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+const count = (text: string): number => countTokens(text, AS_TEXT);
+const CACHE_ENTRIES = 20_000;
+const CACHED_UP_TO_CHARS = 16 * 1024;
+
 export function countTextTokens(text: string): number {
   if (!text) return 0;
-  if (text.length <= EXACT_UP_TO_CHARS) return encode(text).length;
+  if (text.length <= CACHED_UP_TO_CHARS) {
+    const known = counted.get(text);
+    if (known !== undefined) return known;
+    const tokens = count(text);
+    if (counted.size >= CACHE_ENTRIES) counted.delete(counted.keys().next().value!);
+    counted.set(text, tokens);
+    return tokens;
+  }
+  if (text.length <= EXACT_UP_TO_CHARS) return count(text);
   const stride = (text.length - SAMPLE_CHARS) / (SAMPLES - 1);
   let tokens = 0;
   let chars = 0;
   for (let i = 0; i < SAMPLES; i++) {
     const sample = text.slice(Math.floor(i * stride), Math.floor(i * stride) + SAMPLE_CHARS);
-    tokens += encode(sample).length;
+    tokens += count(sample);
     chars += sample.length;
   }
   return Math.ceil((tokens / chars) * text.length);

@@ -90,7 +90,7 @@ export const conversationRoutes: RouteModule = (app: FastifyInstance, gw: Gatewa
       requestId,
       key,
       request: stream ? { ...turn.request, stream: true, stream_options: { include_usage: true } } : turn.request,
-      signal: aborted.signal,
+      abort: aborted,
     };
     if (format === 'json') return reply.send(await answerWhole(gw, call, turn));
     await answerStreamed(gw, call, turn, format, reply);

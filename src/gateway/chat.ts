@@ -5,7 +5,7 @@ import type { BillableUsage, ChatCompletion, ChatCompletionChunk, ChatRequest, T
 import { ProviderError } from '../providers/types.js';
 import { completionToChunks } from '../providers/openai-responses/synthesize-chunks.js';
 import { countTextTokens } from '../billing/estimate-tokens.js';
-import type { CallerKey, Gateway } from './gateway.js';
+import { trackCall, type CallerKey, type Gateway } from './gateway.js';
 import { GatewayError, upstreamFailure, upstreamTimeout } from './errors.js';
 import { prepareCall } from './prepare.js';
 import { callUpstream } from './route.js';
@@ -17,8 +17,8 @@ export interface ChatCall {
   requestId: string;
   key: CallerKey;
   request: ChatRequest;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /** Aborted when the client goes away, and by the pipeline itself at the total timeout. */
+  abort: AbortController;
 }
 
 function translateContext(gw: Gateway, call: ChatCall): TranslateContext {
@@ -42,7 +42,7 @@ function recordFailure(outcome: Outcome, failure: { gatewayError: GatewayError; 
 
 function failureOf(gw: Gateway, call: ChatCall, err: unknown, totalTimedOut: boolean): { gatewayError: GatewayError; status: Outcome['status'] } {
   if (totalTimedOut) return { gatewayError: upstreamTimeout('The upstream provider did not finish in time.'), status: 'timeout' };
-  if (call.signal.aborted) return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
+  if (call.abort.signal.aborted) return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
   if (err instanceof UpstreamTransportError || (err as Error)?.name === 'AbortError' || (err as { code?: string })?.code?.startsWith?.('UND_ERR')) {
     const t = classifyTransportError(err);
     if (t.kind === 'aborted') return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
@@ -58,29 +58,18 @@ function failureOf(gw: Gateway, call: ChatCall, err: unknown, totalTimedOut: boo
 }
 
 /**
- * One signal for the whole call: the client going away, or the total timeout. A plain timer cleared by
- * dispose(), so a finished request leaves nothing behind (AbortSignal.timeout and AbortSignal.any would
- * keep their signals alive for the whole timeout, which grows memory under load).
+ * The total timeout, on the call's own controller (one per request: the client going away aborts it
+ * too). A plain timer cleared by dispose(), so a finished request leaves nothing behind
+ * (AbortSignal.timeout would keep its signal alive for the whole timeout, which grows memory under load).
  */
-function callSignal(gw: Gateway, client: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
-  const controller = new AbortController();
+function callSignal(gw: Gateway, call: ChatCall): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
   let timedOut = false;
-  const onClientGone = () => controller.abort(client.reason);
-  if (client.aborted) controller.abort(client.reason);
-  else client.addEventListener('abort', onClientGone, { once: true });
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new UpstreamTransportError('timeout', 'total timeout reached'));
+    call.abort.abort(new UpstreamTransportError('timeout', 'total timeout reached'));
   }, gw.config.timeouts.totalMs);
   timer.unref();
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      clearTimeout(timer);
-      client.removeEventListener('abort', onClientGone);
-    },
-  };
+  return { signal: call.abort.signal, timedOut: () => timedOut, dispose: () => clearTimeout(timer) };
 }
 
 function parseWhole<T>(parse: () => T): T {
@@ -97,7 +86,8 @@ export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCom
     requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
     estimated: false, status: 'error', httpStatus: 500, stream: false, startedAt: Date.now(),
   };
-  const { signal, timedOut, dispose } = callSignal(gw, call.signal);
+  const settled = trackCall(gw);
+  const { signal, timedOut, dispose } = callSignal(gw, call);
   try {
     const prepared = await prepareCall(gw, call.key, call.request);
     outcome.reservation = prepared.reservation;
@@ -116,7 +106,7 @@ export async function completeChat(gw: Gateway, call: ChatCall): Promise<ChatCom
     throw recordFailure(outcome, failureOf(gw, call, err, timedOut()));
   } finally {
     dispose();
-    void settle(gw, outcome);
+    settled(settle(gw, outcome));
   }
 }
 
@@ -158,7 +148,8 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
     estimated: false, status: 'error', httpStatus: 500, stream: true, startedAt: Date.now(),
   };
-  const { signal, timedOut, dispose } = callSignal(gw, call.signal);
+  const settled = trackCall(gw);
+  const { signal, timedOut, dispose } = callSignal(gw, call);
   const includeUsage = call.request.stream_options?.include_usage === true;
   const produced = new ProducedText();
   let promptEstimate = 0;
@@ -247,6 +238,6 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
       outcome.billable = reported && reported.outputTokens >= counted.outputTokens ? reported : { ...(reported ?? counted), outputTokens: counted.outputTokens };
       outcome.estimated = outcome.billable !== reported;
     }
-    void settle(gw, outcome);
+    settled(settle(gw, outcome));
   }
 }

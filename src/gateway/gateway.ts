@@ -41,3 +41,14 @@ export function track<T>(gw: Gateway, work: Promise<T>): Promise<T> {
   );
   return work;
 }
+
+/**
+ * Tracks a call from its start until its settlement is written: shutdown must not close the store while
+ * a call the closed connections aborted is still unwinding toward settle(). Returns the function that
+ * hands over the settlement.
+ */
+export function trackCall(gw: Gateway): (settlement: Promise<unknown>) => void {
+  let handOver!: (settlement: Promise<unknown>) => void;
+  void track(gw, new Promise<unknown>((resolve) => (handOver = resolve)));
+  return handOver;
+}

@@ -35,6 +35,13 @@ describe('OpenAI upstream', () => {
     assert.equal(record.provider, 'openai');
   });
 
+  test('a message quoting a special token ("<|endoftext|>") is text like any other', async () => {
+    const content = 'What does <|endoftext|> mean in a GPT prompt?';
+    const res = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+    assert.equal(res.choices[0].message.content, `Echo: ${content}`);
+    assert.equal(h.sim.last().body.messages[0].content, content);
+  });
+
   test('streaming relays chunks with one id and the requested model, ending in [DONE]', async () => {
     const stream = await h.client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'stream me' }], stream: true });
     let text = '';

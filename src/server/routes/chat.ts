@@ -41,7 +41,7 @@ export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: auth
     reply.header('x-request-id', requestId);
     const aborted = clientGone(reply.raw);
     if (!chatRequest.stream) {
-      return reply.send(await completeChat(gw, { requestId, key, request: chatRequest, signal: aborted.signal }));
+      return reply.send(await completeChat(gw, { requestId, key, request: chatRequest, abort: aborted }));
     }
     const sse = new SseWriter(reply.raw);
     const start = () => {
@@ -58,7 +58,7 @@ export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: auth
       sse.keepAlive();
       lastWrite = Date.now();
     }, gw.config.streamKeepAliveMs);
-    const chunks = streamChat(gw, { requestId, key, request: chatRequest, signal: aborted.signal });
+    const chunks = streamChat(gw, { requestId, key, request: chatRequest, abort: aborted });
     try {
       for await (const chunk of chunks) {
         start();
