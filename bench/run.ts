@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     const seconds = Number(opts.soak);
     const samples: Array<{ s: number; rss: number }> = [];
     const t0 = Date.now();
-    const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) }), 5_000);
+    const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) }), 1_000);
     process.stderr.write(`soak ${seconds}s on omnigate (c=16, streaming and not)\n`);
     const omni = targets.find((t) => t.name === 'omnigate')!;
     await Promise.all([
