@@ -8,7 +8,6 @@ import { costNano, pricingOf } from '../billing/prices.js';
 import type { ModelEntry } from '../catalog/types.js';
 import type { Deployment } from '../catalog/catalog.js';
 import type { Gateway } from './gateway.js';
-import { track } from './gateway.js';
 
 export interface Outcome {
   requestId: string;
@@ -40,10 +39,11 @@ export const ZERO_USAGE: BillableUsage = {
 
 /**
  * Writes the usage record and charge, after the I/O of this event-loop turn so that the answer (or the
- * stream's last event) reaches the client first. Tracked from now on: shutdown waits for it.
+ * stream's last event) reaches the client first. The caller tracks the call from its start (trackCall
+ * in gateway.ts), so shutdown waits for this too.
  */
 export function settle(gw: Gateway, o: Outcome): Promise<number> {
-  return track(gw, new Promise<void>((resolve) => setImmediate(resolve)).then(() => settleNow(gw, o)));
+  return new Promise<void>((resolve) => setImmediate(resolve)).then(() => settleNow(gw, o));
 }
 
 function settleNow(gw: Gateway, o: Outcome): Promise<number> {
