@@ -138,7 +138,7 @@ async function tryReserve(store: Store, keyId: string, amount: number, ttlMs: nu
  * on every instance at once: each reservation is deleted by exactly one of them.
  */
 export async function releaseExpiredReservations(store: Store, now = Date.now()): Promise<number> {
-  // On SQLite the rows can only be left by an earlier version of the gateway that crashed.
+  // On SQLite reservations are held in this process; rows there can only be left by an earlier version.
   const releasedHere = store.local?.releaseExpired(now) ?? 0;
   const expired = await store.db.selectFrom('reservations').select(['id', 'key_id']).where('expires_at', '<', now).limit(500).execute();
   let released = 0;

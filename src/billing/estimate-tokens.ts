@@ -18,15 +18,16 @@ const EXACT_UP_TO_CHARS = 64 * 1024;
 const SAMPLES = 8;
 const SAMPLE_CHARS = 4 * 1024;
 
+/** Text a client sends is counted as text: "<|endoftext|>" in a message is not a special token (nor an error). */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+const count = (text: string): number => countTokens(text, AS_TEXT);
+
 /**
  * Counts of texts seen lately. Clients resend the whole history with every turn, and most requests of
  * an application share its system prompt and tool definitions, so most of a prompt was counted before.
  * Only texts up to CACHED_UP_TO_CHARS are kept, at most CACHE_ENTRIES of them, the oldest dropped first.
  */
 const counted = new Map<string, number>();
-/** Text a client sends is counted as text: "<|endoftext|>" in a message is not a special token (nor an error). */
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
-const count = (text: string): number => countTokens(text, AS_TEXT);
 const CACHE_ENTRIES = 20_000;
 const CACHED_UP_TO_CHARS = 16 * 1024;
 

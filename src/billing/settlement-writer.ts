@@ -84,18 +84,15 @@ export class SettlementWriter {
   private async drain(): Promise<void> {
     let retryIn = 0;
     try {
-      // Full batches go at once; what is left waits for the window again (schedule below).
-      for (let first = true; (first || this.queue.length >= MAX_BATCH) && this.queue.length && retryIn === 0; first = false) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        const failed = await this.writeBatch(batch);
-        if (failed.length) {
-          // Keep failed items first so order is roughly kept, then wait before trying them again.
-          this.queue.unshift(...failed);
-          retryIn = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(10, failed[0].attempts - 1));
-        }
+      const failed = await this.writeBatch(this.queue.splice(0, MAX_BATCH));
+      if (failed.length) {
+        // Keep failed items first so order is roughly kept, then wait before trying them again.
+        this.queue.unshift(...failed);
+        retryIn = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(10, failed[0].attempts - 1));
       }
     } finally {
       this.running = false;
+      // One batch per drain: a full queue (or shutdown) goes on at once, the rest waits for the window.
       if (this.queue.length) this.schedule(retryIn || this.nextBatchIn());
     }
   }
