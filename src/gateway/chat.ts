@@ -8,6 +8,7 @@ import { countTextTokens } from '../billing/estimate-tokens.js';
 import { trackCall, type CallerKey, type Gateway } from './gateway.js';
 import { GatewayError, upstreamFailure, upstreamTimeout } from './errors.js';
 import { prepareCall } from './prepare.js';
+import type { CallAbort, CancelSignal } from './call-abort.js';
 import { callUpstream } from './route.js';
 import { parseSse } from './sse-parser.js';
 import { settle, type Outcome } from './settle.js';
@@ -18,7 +19,7 @@ export interface ChatCall {
   key: CallerKey;
   request: ChatRequest;
   /** Aborted when the client goes away, and by the pipeline itself at the total timeout. */
-  abort: AbortController;
+  abort: CallAbort;
 }
 
 function translateContext(gw: Gateway, call: ChatCall): TranslateContext {
@@ -42,7 +43,7 @@ function recordFailure(outcome: Outcome, failure: { gatewayError: GatewayError; 
 
 function failureOf(gw: Gateway, call: ChatCall, err: unknown, totalTimedOut: boolean): { gatewayError: GatewayError; status: Outcome['status'] } {
   if (totalTimedOut) return { gatewayError: upstreamTimeout('The upstream provider did not finish in time.'), status: 'timeout' };
-  if (call.abort.signal.aborted) return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
+  if (call.abort.aborted) return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
   if (err instanceof UpstreamTransportError || (err as Error)?.name === 'AbortError' || (err as { code?: string })?.code?.startsWith?.('UND_ERR')) {
     const t = classifyTransportError(err);
     if (t.kind === 'aborted') return { gatewayError: upstreamFailure('The request was aborted.'), status: 'aborted' };
@@ -62,14 +63,14 @@ function failureOf(gw: Gateway, call: ChatCall, err: unknown, totalTimedOut: boo
  * too). A plain timer cleared by dispose(), so a finished request leaves nothing behind
  * (AbortSignal.timeout would keep its signal alive for the whole timeout, which grows memory under load).
  */
-function callSignal(gw: Gateway, call: ChatCall): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+function callSignal(gw: Gateway, call: ChatCall): { signal: CancelSignal; timedOut: () => boolean; dispose: () => void } {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     call.abort.abort(new UpstreamTransportError('timeout', 'total timeout reached'));
   }, gw.config.timeouts.totalMs);
   timer.unref();
-  return { signal: call.abort.signal, timedOut: () => timedOut, dispose: () => clearTimeout(timer) };
+  return { signal: call.abort, timedOut: () => timedOut, dispose: () => clearTimeout(timer) };
 }
 
 function parseWhole<T>(parse: () => T): T {

@@ -17,6 +17,7 @@ import { inlineImageUrls } from './inline-images.js';
 import { checkCapabilities } from './prepare.js';
 import { CircuitBreakers } from './circuit-breaker.js';
 import { classifyTransportError, sendUpstream, UpstreamTransportError, type UpstreamResponse } from './upstream-client.js';
+import type { CancelSignal } from './call-abort.js';
 
 const BASE_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2_000;
@@ -77,7 +78,7 @@ export function backoffMs(attempt: number, retryAfter?: number, random = Math.ra
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CancelSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -149,7 +150,7 @@ export async function callUpstream(
   primary: ResolvedModel,
   request: ChatRequest,
   wantStream: boolean,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<UpstreamAttempt> {
   const breakers = gw.breakers;
   const chain = [primary, ...primary.fallbacks.map((id) => gw.catalog.get(id)).filter((m): m is ResolvedModel => !!m)];

@@ -3,6 +3,7 @@
 
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { UpstreamHttpRequest } from '../providers/types.js';
+import type { CancelSignal } from './call-abort.js';
 
 export interface UpstreamTimeouts {
   connectMs: number;
@@ -55,9 +56,10 @@ export function classifyTransportError(err: unknown): UpstreamTransportError {
   return new UpstreamTransportError('reset', e?.message ?? 'upstream connection failed');
 }
 
-export async function sendUpstream(agent: Agent, req: UpstreamHttpRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+export async function sendUpstream(agent: Agent, req: UpstreamHttpRequest, signal: CancelSignal): Promise<UpstreamResponse> {
   try {
-    const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body, dispatcher: agent, signal });
+    // undici takes any object with addEventListener and `aborted` (api-request.js); its type names only the two built-in kinds.
+    const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body, dispatcher: agent, signal: signal as AbortSignal });
     return { status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
     throw classifyTransportError(err);

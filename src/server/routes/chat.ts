@@ -8,10 +8,11 @@ import { validateChatRequest } from '../../gateway/validate-request.js';
 import { SseWriter } from '../sse.js';
 import type { authenticate } from '../app.js';
 import { newRequestId } from '../../store/ids.js';
+import { CallAbort } from '../../gateway/call-abort.js';
 
-/** An AbortSignal that fires when the client closes the connection before the answer is complete. */
-export function clientGone(res: import('node:http').ServerResponse): AbortController {
-  const controller = new AbortController();
+/** A cancellation that fires when the client closes the connection before the answer is complete. */
+export function clientGone(res: import('node:http').ServerResponse): CallAbort {
+  const controller = new CallAbort();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort(new Error('client disconnected'));
   });
