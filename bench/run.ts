@@ -11,7 +11,10 @@
 // --soak N (then N seconds of mixed load on Omnigate alone, sampling its RSS), --source (run Omnigate
 // from src/ with tsx instead of dist/), --cpu-prof (write Omnigate's CPU profile to .bench/prof/),
 // --label TEXT (stored in the JSON), --billing (also measure the billing path alone on SQLite and
-// PostgreSQL + Redis, bench/billing.ts).
+// PostgreSQL + Redis, bench/billing.ts), --against DIR (also measure the Omnigate built in another
+// checkout's dist/, as path "against", in the same alternating rounds: an A/B of two builds that this
+// machine's drifting speed cannot bias; e.g. `git worktree add /tmp/base HEAD~1`, then npm ci and
+// npm run build there).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -33,6 +36,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64' },
     'no-streaming': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    against: { type: 'string' },
   },
 });
 const SECONDS = Number(opts.seconds);
@@ -63,38 +67,44 @@ async function main(): Promise<void> {
   children.push(fst);
   const entry = opts.source ? [...tsx, join(root, 'src/main.ts')] : [join(root, 'dist/src/main.js')];
   const prof = opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'prof')}`] : [];
-  const omnigate = await spawnOmnigate(
-    [...prof, ...entry],
-    {
-      DATABASE_URL: `file:${join(dataDir, 'omnigate.db')}`,
-      OMNIGATE_ADMIN_KEY: ADMIN_KEY,
-      OMNIGATE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      OPENAI_BASE_URL: `${upstream.url}/v1`,
-      OPENAI_API_KEY: 'bench-upstream-key',
-    },
-    join(outDir, 'omnigate.log'),
-  );
-  children.push(omnigate);
+  const startOmnigate = async (name: string, entryArgs: string[]) => {
+    const child = await spawnOmnigate(
+      [...prof, ...entryArgs],
+      {
+        DATABASE_URL: `file:${join(dataDir, `${name}.db`)}`,
+        OMNIGATE_ADMIN_KEY: ADMIN_KEY,
+        OMNIGATE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+        OPENAI_BASE_URL: `${upstream.url}/v1`,
+        OPENAI_API_KEY: 'bench-upstream-key',
+      },
+      join(outDir, `${name}.log`),
+    );
+    children.push(child);
+    const created = await fetch(`${child.url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', credit_usd: 1_000_000 }),
+    });
+    if (created.status !== 201) throw new Error(`cannot create a key: ${created.status} ${await created.text()}`);
+    const { key } = (await created.json()) as { key: string };
+    return { child, target: { name, url: child.url, headers: { authorization: `Bearer ${key}` } } satisfies Target };
+  };
+  const { child: omnigate, target: omnigateTarget } = await startOmnigate('omnigate', entry);
   const pid = omnigate.process.pid!;
   const rssStart = rssMiB(pid);
-
-  const created = await fetch(`${omnigate.url}/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', credit_usd: 1_000_000 }),
-  });
-  if (created.status !== 201) throw new Error(`cannot create a key: ${created.status} ${await created.text()}`);
-  const { key } = (await created.json()) as { key: string };
+  const against = opts.against ? await startOmnigate('against', [join(resolve(opts.against), 'dist/src/main.js')]) : undefined;
 
   const targets: Target[] = [
     { name: 'direct', url: upstream.url, headers: { authorization: 'Bearer bench-upstream-key' } },
     { name: 'bare', url: bare.url, headers: {} },
     { name: 'fastify', url: fst.url, headers: {} },
-    { name: 'omnigate', url: omnigate.url, headers: { authorization: `Bearer ${key}` } },
+    omnigateTarget,
+    ...(against ? [against.target] : []),
   ];
   // The server process each path measures: its CPU per request is what this machine's other load
   // (other processes sharing the two cores) disturbs least.
   const serverPid: Record<string, number> = { direct: upstream.process.pid!, bare: bare.process.pid!, fastify: fst.process.pid!, omnigate: pid };
+  if (against) serverPid.against = against.child.process.pid!;
   /**
    * One cell: `rounds` short measurements of each path, taken in turn (direct, bare, …, direct, bare, …),
    * so a slow spell of this shared machine falls on every path alike instead of on whichever path was
