@@ -12,12 +12,12 @@
 // from src/ with tsx instead of dist/), --cpu-prof (write Omnigate's CPU profile to .bench/prof/),
 // --label TEXT (stored in the JSON), --billing (also measure the billing path alone on SQLite and
 // PostgreSQL + Redis, bench/billing.ts), --against DIR (also measure the Omnigate built in another
-// checkout's dist/, as path "against", in the same alternating rounds: an A/B of two builds that this
-// machine's drifting speed cannot bias; e.g. `git worktree add /tmp/base HEAD~1`, then npm ci and
-// npm run build there).
+// checkout's dist/, as a path named after the directory, in the same alternating rounds: an A/B of two
+// builds that this machine's drifting speed cannot bias; e.g. `git worktree add /tmp/base HEAD~1`, then
+// npm ci and npm run build there; may be given several times).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -36,7 +36,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64' },
     'no-streaming': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
-    against: { type: 'string' },
+    against: { type: 'string', multiple: true },
   },
 });
 const SECONDS = Number(opts.seconds);
@@ -92,19 +92,20 @@ async function main(): Promise<void> {
   const { child: omnigate, target: omnigateTarget } = await startOmnigate('omnigate', entry);
   const pid = omnigate.process.pid!;
   const rssStart = rssMiB(pid);
-  const against = opts.against ? await startOmnigate('against', [join(resolve(opts.against), 'dist/src/main.js')]) : undefined;
+  const against = [];
+  for (const dir of opts.against ?? []) against.push(await startOmnigate(basename(resolve(dir)), [join(resolve(dir), 'dist/src/main.js')]));
 
   const targets: Target[] = [
     { name: 'direct', url: upstream.url, headers: { authorization: 'Bearer bench-upstream-key' } },
     { name: 'bare', url: bare.url, headers: {} },
     { name: 'fastify', url: fst.url, headers: {} },
     omnigateTarget,
-    ...(against ? [against.target] : []),
+    ...against.map((a) => a.target),
   ];
   // The server process each path measures: its CPU per request is what this machine's other load
   // (other processes sharing the two cores) disturbs least.
   const serverPid: Record<string, number> = { direct: upstream.process.pid!, bare: bare.process.pid!, fastify: fst.process.pid!, omnigate: pid };
-  if (against) serverPid.against = against.child.process.pid!;
+  for (const a of against) serverPid[a.target.name] = a.child.process.pid!;
   /**
    * One cell: `rounds` short measurements of each path, taken in turn (direct, bare, …, direct, bare, …),
    * so a slow spell of this shared machine falls on every path alike instead of on whichever path was

@@ -2,11 +2,67 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What one finished chat request adds to the metrics. */
+export interface RequestSample {
+  model: string;
+  provider: string;
+  status: 'ok' | 'error' | 'aborted' | 'timeout';
+  /** The error code of a failed request. */
+  code?: string;
+  stream: boolean;
+  seconds: number;
+  firstTokenSeconds?: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+type Labels = Record<string, string>;
+
+/**
+ * The label objects of one model and provider, built once: building them per request (a spread per
+ * metric) tripled the cost of recording a request, and prom-client hashes an object of stable shape faster.
+ */
+interface LabelSets {
+  base: Labels;
+  byStatus: Map<string, Labels>;
+  byCode: Map<string, Labels>;
+  stream: Labels;
+  whole: Labels;
+  prompt: Labels;
+  completion: Labels;
+}
+
+/** Label sets kept at most; past this (model ids are catalog entries, so never in practice) they are built per request. */
+const MAX_LABEL_SETS = 1_000;
+
 export function createMetrics() {
   const registry = new Registry();
+  const labelSets = new Map<string, LabelSets>();
+  const labelsOf = (model: string, provider: string): LabelSets => {
+    const id = `${model} ${provider}`;
+    let sets = labelSets.get(id);
+    if (!sets) {
+      const base = { model, provider };
+      sets = {
+        base, byStatus: new Map(), byCode: new Map(),
+        stream: { ...base, stream: 'true' }, whole: { ...base, stream: 'false' },
+        prompt: { ...base, kind: 'prompt' }, completion: { ...base, kind: 'completion' },
+      };
+      if (labelSets.size < MAX_LABEL_SETS) labelSets.set(id, sets);
+    }
+    return sets;
+  };
+  const withLabel = (cache: Map<string, Labels>, base: Labels, name: string, value: string): Labels => {
+    let labels = cache.get(value);
+    if (!labels) {
+      labels = { ...base, [name]: value };
+      if (cache.size < MAX_LABEL_SETS) cache.set(value, labels);
+    }
+    return labels;
+  };
   collectDefaultMetrics({ register: registry });
   const labels = ['model', 'provider', 'status'] as const;
-  return {
+  const metrics = {
     registry,
     requests: new Counter({ name: 'omnigate_requests_total', help: 'Chat requests by model, provider and outcome', labelNames: labels, registers: [registry] }),
     errors: new Counter({ name: 'omnigate_errors_total', help: 'Failed chat requests by model, provider and error code', labelNames: ['model', 'provider', 'code'], registers: [registry] }),
@@ -29,6 +85,22 @@ export function createMetrics() {
     retries: new Counter({ name: 'omnigate_upstream_retries_total', help: 'Upstream attempts retried or moved to the next deployment', labelNames: ['provider', 'reason'], registers: [registry] }),
     openStreams: new Gauge({ name: 'omnigate_open_streams', help: 'Streams currently relayed to clients', registers: [registry] }),
     circuitOpen: new Gauge({ name: 'omnigate_deployment_circuit_open', help: '1 while a deployment is out of rotation after repeated failures', labelNames: ['deployment'], registers: [registry] }),
+  };
+  return {
+    ...metrics,
+    /** Records a finished chat request (requests, errors, latency, time to first token, tokens). */
+    recordRequest(s: RequestSample): void {
+      const sets = labelsOf(s.model, s.provider);
+      metrics.requests.inc(withLabel(sets.byStatus, sets.base, 'status', s.status));
+      metrics.latency.observe(s.stream ? sets.stream : sets.whole, s.seconds);
+      if (s.firstTokenSeconds !== undefined) metrics.ttft.observe(sets.base, s.firstTokenSeconds);
+      if (s.status !== 'ok') metrics.errors.inc(withLabel(sets.byCode, sets.base, 'code', s.code ?? 'unknown'));
+      metrics.tokens.inc(sets.prompt, s.promptTokens);
+      metrics.tokens.inc(sets.completion, s.completionTokens);
+    },
+    recordCost(model: string, provider: string, nano: number): void {
+      metrics.costNano.inc(labelsOf(model, provider).base, nano);
+    },
   };
 }
 

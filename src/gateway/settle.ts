@@ -52,13 +52,14 @@ function settleNow(gw: Gateway, o: Outcome): Promise<number> {
   const requested = gw.catalog.get(o.requestedModel);
   const provider = o.served?.provider ?? requested?.entry.provider ?? 'unknown';
   // A model id the catalog does not know is the client's free text: as a label it would grow the registry forever.
-  const labels = { model: requested ? o.requestedModel : 'unknown', provider };
-  gw.metrics.requests.inc({ ...labels, status: o.status });
-  gw.metrics.latency.observe({ ...labels, stream: String(o.stream) }, (Date.now() - o.startedAt) / 1000);
-  if (o.firstTokenAt) gw.metrics.ttft.observe(labels, (o.firstTokenAt - o.startedAt) / 1000);
-  if (o.status !== 'ok') gw.metrics.errors.inc({ ...labels, code: o.errorCode ?? String(o.httpStatus) });
-  gw.metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
-  gw.metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.outputTokens);
+  const model = requested ? o.requestedModel : 'unknown';
+  const now = Date.now();
+  gw.metrics.recordRequest({
+    model, provider, status: o.status, code: o.errorCode ?? String(o.httpStatus), stream: o.stream,
+    seconds: (now - o.startedAt) / 1000,
+    firstTokenSeconds: o.firstTokenAt ? (o.firstTokenAt - o.startedAt) / 1000 : undefined,
+    promptTokens: usage.promptTokens, completionTokens: usage.outputTokens,
+  });
   if (o.reservation) gw.store.local?.shrink(o.reservation.id, Math.max(0, Math.ceil(cost)));
   const ticket = o.reservation?.rateTicket;
   if (ticket) void gw.billing.limiter.settle(o.keyId, ticket, usage.promptTokens + usage.outputTokens);
@@ -82,12 +83,12 @@ function settleNow(gw: Gateway, o: Outcome): Promise<number> {
         error_code: o.errorCode ?? null,
         estimated: o.estimated ? 1 : 0,
         stream: o.stream ? 1 : 0,
-        latency_ms: Date.now() - o.startedAt,
+        latency_ms: now - o.startedAt,
         ttft_ms: o.firstTokenAt ? o.firstTokenAt - o.startedAt : null,
       },
     })
     .then((result) => {
-      gw.metrics.costNano.inc(labels, result.chargedNano);
+      gw.metrics.recordCost(model, provider, result.chargedNano);
       if (result.uncoveredNano > 0) {
         // The key paid all it could; the rest (an expired reservation, or a cost above the estimate) is the operator's.
         gw.log.warn({ requestId: o.requestId, keyId: o.keyId, costNano: cost, chargedNano: result.chargedNano }, 'request cost more than the key could cover');
