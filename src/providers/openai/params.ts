@@ -65,16 +65,19 @@ export function shapeMessages(messages: ChatMessage[], quirks: ModelQuirks): Cha
 
 /** The upstream body, minus what the model rejects, with the output cap under the field it expects. */
 export function shapeBody(req: ChatRequest, upstreamModel: string, quirks: ModelQuirks, stream: boolean): Record<string, unknown> {
+  // Built by leaving fields out rather than deleting them afterwards: an object that had properties
+  // deleted becomes a slow dictionary for the JSON.stringify that follows.
+  const dropped = quirks.dropParams;
   const body: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(req)) {
-    if (value === undefined || (GATEWAY_ONLY as readonly string[]).includes(key)) continue;
+  for (const key in req) {
+    const value = req[key as keyof ChatRequest];
+    if (value === undefined || key === 'max_tokens' || key === 'max_completion_tokens') continue;
+    if ((GATEWAY_ONLY as readonly string[]).includes(key) || dropped?.includes(key)) continue;
     body[key] = value;
   }
   const cap = req.max_completion_tokens ?? req.max_tokens;
-  delete body.max_tokens;
-  delete body.max_completion_tokens;
-  if (cap !== undefined) body[quirks.maxTokensField ?? 'max_completion_tokens'] = cap;
-  for (const name of quirks.dropParams ?? []) delete body[name];
+  const capField = quirks.maxTokensField ?? 'max_completion_tokens';
+  if (cap !== undefined && !dropped?.includes(capField)) body[capField] = cap;
   if (typeof body.reasoning_effort === 'string' && quirks.reasoningEfforts) {
     const effort = nearestEffort(body.reasoning_effort, quirks.reasoningEfforts);
     if (effort) body.reasoning_effort = effort;
