@@ -59,9 +59,8 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
   let undoLocal: (() => void) | undefined;
   return store.db.transaction().execute(async (tx) => {
     const now = Date.now();
-    const done = new Set(
-      (await tx.selectFrom('usage').select('id').where('id', 'in', items.map((i) => i.usage.id)).execute()).map((r) => r.id),
-    );
+    const written = await tx.executeQuery<{ id: string }>(CompiledQuery.raw(writtenIdsText(tx, store.dialect, items.length), items.map((i) => i.usage.id)));
+    const done = new Set(written.rows.map((r) => r.id));
     const fresh = new Set<Settlement>();
     for (const item of items) {
       if (!done.has(item.usage.id)) {
@@ -105,10 +104,11 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
       if (charge > 0) ledger.push({ key_id: keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now });
     }
 
-    if (ledger.length) await insertRows(tx, store.dialect, 'ledger', ledger);
+    if (ledger.length) await insertRows(tx, store.dialect, 'ledger', ledger, (row, column) => row[column as keyof typeof row]);
     if (fresh.size) {
-      const rows = [...fresh].map(({ usage }) => ({ ...usage, cost_nano: charges.get(usage.id) ?? 0, created_at: usage.created_at ?? now }));
-      await insertRows(tx, store.dialect, 'usage', rows);
+      await insertRows(tx, store.dialect, 'usage', [...fresh], ({ usage }, column) =>
+        column === 'cost_nano' ? (charges.get(usage.id) ?? 0) : column === 'created_at' ? (usage.created_at ?? now) : usage[column as keyof UsageRecord],
+      );
     }
     for (const [keyId, { charged, released }] of totals) {
       if (local ? !charged : !charged && !released) continue;
@@ -155,28 +155,47 @@ type Unlisted = Exclude<keyof UsageTable, (typeof COLUMNS.usage)[number]> | Excl
 const allColumnsListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void allColumnsListed;
 
-/** SQL text of a batched insert by dialect, table and row count (batches hold at most 64 records). */
-const insertText = new Map<string, string>();
+/** SQL text of the batched statements by dialect, table and row count (batches hold at most 64 records). */
+const statementText = new Map<string, string>();
+
+/** Caches the text the query builder writes for this key (bounded: row counts are few). */
+function cachedText(key: string, build: () => string): string {
+  let text = statementText.get(key);
+  if (!text) {
+    text = build();
+    if (statementText.size < 1_000) statementText.set(key, text);
+  }
+  return text;
+}
+
+/** The usage records of a batch already written (a batch retried after its commit answer was lost). */
+function writtenIdsText(tx: Transaction<Database>, dialect: Store['dialect'], count: number): string {
+  return cachedText(`${dialect} written ${count}`, () => tx.selectFrom('usage').select('id').where('id', 'in', Array<string>(count).fill('')).compile().sql);
+}
 
 /**
  * One multi-row INSERT whose SQL text the query builder writes once per row count: building it anew
  * for every batch (a node per value, then a parameter list grown value by value) was a third of a
- * settlement's CPU time and its largest allocation. A usage record already written is skipped.
+ * settlement's CPU time and its largest allocation. A usage record already written is skipped. Values
+ * are bound in the column order of COLUMNS, read through `valueOf` (so no row object is copied for it).
  */
-async function insertRows(tx: Transaction<Database>, dialect: Store['dialect'], table: 'usage' | 'ledger', rows: Array<Record<string, unknown>>): Promise<void> {
+async function insertRows<T>(
+  tx: Transaction<Database>,
+  dialect: Store['dialect'],
+  table: 'usage' | 'ledger',
+  rows: T[],
+  valueOf: (row: T, column: string) => unknown,
+): Promise<void> {
   const columns: readonly string[] = COLUMNS[table];
   const params: unknown[] = [];
-  for (const r of rows) for (const c of columns) params.push(r[c] ?? null);
-  const cacheKey = `${dialect} ${table} ${rows.length}`;
-  let text = insertText.get(cacheKey);
-  if (!text) {
-    const template = rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null])));
-    text = (table === 'usage'
+  for (const r of rows) for (const c of columns) params.push(valueOf(r, c) ?? null);
+  const text = cachedText(`${dialect} ${table} ${rows.length}`, () => {
+    const template = rows.map((r) => Object.fromEntries(columns.map((c) => [c, valueOf(r, c) ?? null])));
+    return (table === 'usage'
       ? tx.insertInto('usage').values(template as Array<Insertable<UsageTable>>).onConflict((oc) => oc.column('id').doNothing())
       : tx.insertInto('ledger').values(template as Array<Insertable<LedgerTable>>)
     ).compile().sql;
-    if (insertText.size < 1_000) insertText.set(cacheKey, text);
-  }
+  });
   await tx.executeQuery(CompiledQuery.raw(text, params));
 }
 
