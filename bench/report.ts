@@ -99,7 +99,9 @@ export function printReport(report: Report): void {
     const end = median(quarter(3));
     report.soak.growthMiB = end - base;
     const every = Math.max(1, Math.round(samples.length / 12));
-    out.push(`Soak ${report.soak.seconds}s: RSS ${samples.filter((_, i) => i % every === 0).map((s) => `${s.s}s ${f(s.rss, 0)}`).join(', ')} MiB`);
+    out.push(`Soak ${report.soak.seconds}s: RSS ${samples.filter((_, i) => i % every === 0).map((s) => `${Math.round(s.s)}s ${f(s.rss, 0)}`).join(', ')} MiB`);
+    // A leak raises the floor the heap returns to after each collection, not only the average.
+    out.push(`Soak RSS floor (lowest sample) by quarter: ${[0, 1, 2, 3].map((q) => f(Math.min(...quarter(q)), 0)).join(', ')} MiB; ${samples.length} samples`);
     const growth = report.soak.growthMiB / base;
     verdicts.push({ check: 'soak RSS growth, median 2nd → 4th quarter', value: `${f(base, 0)} → ${f(end, 0)} MiB (${f(growth * 100, 1)} %)`, target: '≤ 5 %', pass: growth <= 0.05 });
   }

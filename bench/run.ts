@@ -177,7 +177,8 @@ async function main(): Promise<void> {
     const seconds = Number(opts.soak);
     const samples: Array<{ s: number; rss: number }> = [];
     const t0 = Date.now();
-    const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) }), 1_000);
+    // Five samples a second: RSS saws with garbage collection, and a quarter's median needs many samples to be steady.
+    const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - t0) / 100) / 10, rss: rssMiB(pid) }), 200);
     process.stderr.write(`soak ${seconds}s on omnigate (c=16, streaming and not)\n`);
     const omni = targets.find((t) => t.name === 'omnigate')!;
     await Promise.all([
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
       runLoad(omni, { concurrency: 8, seconds, stream: true, warmupSeconds: 0 }),
     ]);
     clearInterval(sampler);
-    samples.push({ s: Math.round((Date.now() - t0) / 1000), rss: rssMiB(pid) });
+    samples.push({ s: Math.round((Date.now() - t0) / 100) / 10, rss: rssMiB(pid) });
     report.soak = { seconds, samples };
   }
 
