@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { ChatRequest } from '../providers/types.js';
 import { invalidRequest } from './errors.js';
 import { IMAGE_MAX_BYTES } from './inline-images.js';
+import { commonChatRequest } from './validate-common.js';
 
 /** OpenAI's own limit on the messages array; larger histories are refused before any work is done. */
 export const DEFAULT_MAX_MESSAGES = 2048;
@@ -126,6 +127,23 @@ const chatRequest = z
   })
   .loose();
 
+/** The top-level fields the schema checks (the rest pass through as they are). */
+export const SCHEMA_FIELDS: ReadonlySet<string> = new Set(Object.keys(chatRequest.shape));
+
+/** Every request outside the common shape (validate-common.ts), and every invalid one. */
+export function parseWithSchema(body: unknown): ChatRequest {
+  const parsed = chatRequest.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = paramOf(issue.path);
+    const message = issue.code === 'invalid_union' || issue.code === 'invalid_type' && issue.path.length > 2
+      ? `Invalid value for '${param}'.`
+      : `Invalid value for '${param}': ${issue.message}.`;
+    throw invalidRequest(param ? message : issue.message, param || null, 'invalid_value');
+  }
+  return withoutNulls(parsed.data as Record<string, unknown>) as ChatRequest;
+}
+
 function paramOf(path: PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
@@ -146,16 +164,7 @@ export function validateChatRequest(body: unknown, maxMessages = DEFAULT_MAX_MES
   if (Array.isArray(messages) && messages.length > maxMessages) {
     throw invalidRequest(`Invalid 'messages': array too long. Expected an array with at most ${maxMessages} items, got ${messages.length}.`, 'messages', 'array_above_max_length');
   }
-  const parsed = chatRequest.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = paramOf(issue.path);
-    const message = issue.code === 'invalid_union' || issue.code === 'invalid_type' && issue.path.length > 2
-      ? `Invalid value for '${param}'.`
-      : `Invalid value for '${param}': ${issue.message}.`;
-    throw invalidRequest(param ? message : issue.message, param || null, 'invalid_value');
-  }
-  const req = withoutNulls(parsed.data as Record<string, unknown>) as ChatRequest;
+  const req = commonChatRequest(body as Record<string, unknown>, SCHEMA_FIELDS) ?? parseWithSchema(body);
   if (req.stream_options && !req.stream) {
     throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value');
   }
