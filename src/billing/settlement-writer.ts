@@ -16,8 +16,11 @@ const MAX_BATCH = 64;
  * rest of the request. There a finished request's reservation shrinks to its cost at once
  * (local-credit.ts), so the wait holds back no credit. On PostgreSQL the reservation row is released
  * only by the settlement, so it is written at once (batches form there while a commit is in flight).
+ * 25 ms rather than 10: a commit's fixed cost (its WAL writes) then falls on ~2.5× as many records at
+ * low load (c=1 CPU per request 754 vs 801 µs in one bench run; 2 ms was worse, 50 ms no better); a
+ * usage record reaches the database at most this much later.
  */
-const SQLITE_BATCH_WINDOW_MS = 10;
+const SQLITE_BATCH_WINDOW_MS = 25;
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 5_000;
 
