@@ -35,6 +35,7 @@ export class Catalog {
   private readonly models = new Map<string, ModelEntry>();
   private readonly providers = new Map<string, ProviderEntry & { baseUrl?: string }>();
   private readonly resolved = new Map<string, ResolvedModel>();
+  private readonly chains = new WeakMap<ResolvedModel, ResolvedModel[]>();
 
   constructor(private readonly config: Pick<Config, 'file' | 'env'>) {
     for (const p of builtin.providers) this.providers.set(p.id, p);
@@ -96,6 +97,19 @@ export class Catalog {
 
   get(id: string): ResolvedModel | undefined {
     return this.resolved.get(id);
+  }
+
+  /**
+   * The model, then its fallbacks in order: everything that may serve a request for it. Built once per
+   * model (the catalog does not change while running), since reserving and routing both walk it per request.
+   */
+  chainOf(model: ResolvedModel): ResolvedModel[] {
+    let chain = this.chains.get(model);
+    if (!chain) {
+      chain = [model, ...model.fallbacks.map((id) => this.resolved.get(id)).filter((m): m is ResolvedModel => !!m)];
+      this.chains.set(model, chain);
+    }
+    return chain;
   }
 
   list(): ModelEntry[] {

@@ -67,7 +67,7 @@ interface WorstCase {
 
 /** The dearest prices and largest output among every model and deployment that may serve the request. */
 export function worstCase(gw: Gateway, model: ResolvedModel, promptTokens: number): WorstCase {
-  const chain = [model, ...model.fallbacks.map((id) => gw.catalog.get(id)).filter((m): m is ResolvedModel => !!m)];
+  const chain = gw.catalog.chainOf(model);
   let promptNano = 0;
   let perOutputNano = 0;
   let maxOutput = 0;

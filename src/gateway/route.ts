@@ -153,7 +153,7 @@ export async function callUpstream(
   signal: CancelSignal,
 ): Promise<UpstreamAttempt> {
   const breakers = gw.breakers;
-  const chain = [primary, ...primary.fallbacks.map((id) => gw.catalog.get(id)).filter((m): m is ResolvedModel => !!m)];
+  const chain = gw.catalog.chainOf(primary);
   let lastError: GatewayError | undefined;
   const skipped: string[] = [];
   for (const [chainIndex, served] of chain.entries()) {
