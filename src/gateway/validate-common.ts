@@ -35,19 +35,9 @@ const TEXT_ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 /** A message of a text role with string content and nothing else but an optional name. */
 function isPlainTextMessage(m: unknown): boolean {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) return false;
-  let fields = 0;
-  for (const key in m) {
-    const value = (m as Record<string, unknown>)[key];
-    if (key === 'role') {
-      if (typeof value !== 'string' || !TEXT_ROLES.has(value)) return false;
-    } else if (key === 'content' || key === 'name') {
-      if (typeof value !== 'string') return false;
-    } else {
-      return false;
-    }
-    fields++;
-  }
-  return fields >= 2 && 'role' in m && 'content' in m;
+  for (const key in m) if (key !== 'role' && key !== 'content' && key !== 'name') return false;
+  const { role, content, name } = m as Record<string, unknown>;
+  return typeof role === 'string' && TEXT_ROLES.has(role) && typeof content === 'string' && (name === undefined || typeof name === 'string');
 }
 
 /**
