@@ -45,7 +45,10 @@ function logDestination() {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'omnigate' } }, logDestination());
   const catalog = new Catalog(config);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, {
+    backgroundCheckpoints: true,
+    onCheckpointerFailure: (err) => log.error({ err }, 'WAL checkpoint worker failed; checkpoints run inside commits again'),
+  });
   const agent = createUpstreamAgent(config.timeouts);
   const billing = await openBilling(config, store, log);
   const metrics = createMetrics();

@@ -8,6 +8,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import { LocalCredit } from '../billing/local-credit.js';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 // BIGINT (int8) columns hold nano-USD and epoch ms: well inside Number's exact range.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -17,7 +18,16 @@ export interface Store {
   dialect: SqlDialect;
   /** SQLite: the open credit reservations of this process, which owns the file (billing/local-credit.ts). */
   local?: LocalCredit;
+  /** SQLite, long-running processes: the worker that checkpoints the WAL (wal-checkpointer.ts). */
+  checkpointer?: WalCheckpointer;
   close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** SQLite: checkpoint the WAL on a worker thread, not inside commits (the gateway; not the CLI). */
+  backgroundCheckpoints?: boolean;
+  /** Told when the checkpoint worker failed and the connection checkpoints itself again. */
+  onCheckpointerFailure?: (err: Error) => void;
 }
 
 export function sqlitePath(databaseUrl: string): string {
@@ -49,9 +59,10 @@ function withStatementCache(file: SQLite.Database): SQLite.Database {
   });
 }
 
-export async function openStore(databaseUrl: string): Promise<Store> {
+export async function openStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: SqlDialect;
+  let sqliteFile: { file: SQLite.Database; path: string } | undefined;
   if (databaseUrl.startsWith('file:')) {
     const path = sqlitePath(databaseUrl);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -61,6 +72,7 @@ export async function openStore(databaseUrl: string): Promise<Store> {
     file.pragma('synchronous = NORMAL');
     file.pragma('busy_timeout = 5000');
     file.pragma('foreign_keys = ON');
+    if (path !== ':memory:') sqliteFile = { file, path };
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
     dialect = 'sqlite';
   } else {
@@ -72,7 +84,20 @@ export async function openStore(databaseUrl: string): Promise<Store> {
     dialect = 'postgres';
   }
   await migrate(db, dialect);
-  return { db, dialect, ...(dialect === 'sqlite' ? { local: new LocalCredit() } : {}), close: () => db.destroy() };
+  const checkpointer = options.backgroundCheckpoints && sqliteFile
+    ? startWalCheckpointer(sqliteFile.file, sqliteFile.path, options.onCheckpointerFailure ?? (() => {}))
+    : undefined;
+  return {
+    db,
+    dialect,
+    ...(dialect === 'sqlite' ? { local: new LocalCredit() } : {}),
+    checkpointer,
+    close: async () => {
+      // The worker's connection first: closing the last connection lets SQLite fold the WAL back in.
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 async function migrate(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
