@@ -104,6 +104,8 @@ export class SettlementWriter {
   private async writeBatch(batch: Pending[]): Promise<Pending[]> {
     try {
       const results = await settleCredits(this.store, batch.map((p) => p.settlement));
+      // Just committed: the WAL checkpoint (off the event loop) has until the next batch to catch up.
+      this.store.checkpointer?.committed();
       batch.forEach((p, i) => p.resolve(results[i]));
       return [];
     } catch (err) {

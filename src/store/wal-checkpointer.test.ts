@@ -42,6 +42,24 @@ test('the worker checkpoints what the gateway connection commits, which no longe
   reopened.close();
 });
 
+test('checkpoints right after reported commits keep the WAL starting over instead of growing', { timeout: 30_000 }, async (t) => {
+  const store = await openStore(`file:${join(scratch(), 'gw.db')}`, { backgroundCheckpoints: true });
+  t.after(() => store.close());
+  let largest = 0;
+  store.checkpointer!.onCheckpoint = (r) => (largest = Math.max(largest, r.log));
+  await sql`create table filler (body text)`.execute(store.db);
+  // ~3,000 pages in 30 commits, as the settlement writer makes them: a commit, then a pause.
+  for (let i = 0; i < 30; i++) {
+    await store.db.transaction().execute(async (tx) => {
+      for (let j = 0; j < 100; j++) await sql`insert into filler (body) values (${'x'.repeat(4_000)})`.execute(tx);
+    });
+    store.checkpointer!.committed();
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.ok(largest > 0, 'the worker checkpointed');
+  assert.ok(largest < 2_000, `the WAL started over (at most ${largest} frames of ~3,000 written)`);
+});
+
 test('a worker that cannot run hands checkpoints back to the connection and says so', async () => {
   const dir = scratch();
   const file = new SQLite(join(dir, 'gw.db'));
