@@ -1,8 +1,8 @@
 // Cancelling one chat call: the client went away, or the total timeout passed. Node's AbortController
-// is an EventTarget: creating one and adding and removing its listeners (undici adds one per upstream
-// request) showed as ~4 % of the gateway's CPU in profiles, and replacing it cut 12-19 % of the CPU per
-// request in whole-run A/B measurements (its garbage included). This carries only what the pipeline
-// uses of it; undici takes any object with addEventListener and `aborted` as a request signal.
+// is an EventTarget: creating one and adding and removing its listeners (one per upstream request)
+// showed as ~4 % of the gateway's CPU in profiles, and replacing it cut 12-19 % of the CPU per request
+// in whole-run A/B measurements (its garbage included). This carries only what the pipeline uses of it:
+// the retry sleep and the upstream call (upstream-client.ts) listen on it.
 
 /** What waits on a cancellation need of it; a Node AbortSignal has this shape too. */
 export interface CancelSignal {

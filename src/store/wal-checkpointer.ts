@@ -62,6 +62,7 @@ const checkpoint = () => {
 const timer = setInterval(() => Date.now() - lastAt >= workerData.everyMs && checkpoint(), workerData.everyMs);
 parentPort.on('message', (message) => {
   if (message === 'committed') return Date.now() - lastAt >= workerData.afterCommitEveryMs && checkpoint();
+  if (message !== 'stop') return;
   clearInterval(timer);
   db.close();
   parentPort.close();
