@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openStore } from './database.js';
-import { startWalCheckpointer, type CheckpointResult } from './wal-checkpointer.js';
+import { startWalCheckpointer, type CheckpointResult, type WalCheckpointer } from './wal-checkpointer.js';
 
 // The worker is unref'd (it must not keep a finished gateway alive): something else keeps these tests' loop running.
 let keepAlive: NodeJS.Timeout;
@@ -15,49 +15,78 @@ after(() => clearInterval(keepAlive));
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'omnigate-wal-'));
 
-test('the worker checkpoints what the gateway connection commits, which no longer checkpoints itself', { timeout: 30_000 }, async () => {
-  const path = join(scratch(), 'gw.db');
-  const store = await openStore(`file:${path}`, { backgroundCheckpoints: true });
-  const pragma = async (text: string) => Object.values((await sql.raw<Record<string, number>>(`PRAGMA ${text}`).execute(store.db)).rows[0]!)[0];
-  assert.equal(await pragma('wal_autocheckpoint'), 0);
-  const dataVersion = await pragma('data_version');
+// Tests drive the worker by reported commits only: a timer that never fires during a test, and a
+// checkpoint after every reported commit, so what each test sees does not depend on the machine's speed.
+const BY_COMMITS_ONLY = { afterCommitEveryMs: 0, everyMs: 3_600_000 };
 
-  const caughtUp = new Promise<CheckpointResult>((resolve) => {
-    store.checkpointer!.onCheckpoint = (r) => r.log >= 2_000 && r.checkpointed === r.log && resolve(r);
+function walFile() {
+  const path = join(scratch(), 'gw.db');
+  const file = new SQLite(path);
+  file.pragma('journal_mode = WAL');
+  file.exec('create table filler (body text)');
+  const insert = file.prepare('insert into filler (body) values (?)');
+  /** ~100 pages in one transaction, as a settlement batch writes them. */
+  const commit = file.transaction(() => {
+    for (let j = 0; j < 100; j++) insert.run('x'.repeat(4_000));
   });
-  await sql`create table filler (body text)`.execute(store.db);
-  // ~2,500 pages in 25 commits: past SQLite's own 1,000-page mark, so only the worker can fold them in.
-  for (let i = 0; i < 25; i++) {
-    await store.db.transaction().execute(async (tx) => {
-      for (let j = 0; j < 100; j++) await sql`insert into filler (body) values (${'x'.repeat(4_000)})`.execute(tx);
-    });
-  }
-  const result = await caughtUp;
-  assert.ok(result.log >= 2_000, `the WAL held every commit (${result.log} frames) until the worker folded it in`);
-  assert.equal(await pragma('data_version'), dataVersion, 'a checkpoint is not a write by another connection');
+  return { path, file, commit };
+}
+
+function checkpoints(checkpointer: WalCheckpointer) {
+  let waiting: ((r: CheckpointResult) => void) | undefined;
+  checkpointer.onCheckpoint = (r) => waiting?.(r);
+  return () => new Promise<CheckpointResult>((resolve) => (waiting = resolve));
+}
+
+test('the gateway connection no longer checkpoints itself; the worker is there instead', async () => {
+  const store = await openStore(`file:${join(scratch(), 'gw.db')}`, { backgroundCheckpoints: true });
+  const { rows } = await sql.raw<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint').execute(store.db);
+  assert.equal(rows[0]!.wal_autocheckpoint, 0);
+  assert.ok(store.checkpointer);
   await store.close();
+});
+
+test('the WAL holds every commit until the worker, told of one, folds it all in', { timeout: 30_000 }, async () => {
+  const { path, file, commit } = walFile();
+  const checkpointer = startWalCheckpointer(file, path, assert.fail, BY_COMMITS_ONLY);
+  const next = checkpoints(checkpointer);
+  const dataVersion = file.pragma('data_version', { simple: true });
+  // ~2,500 pages in 25 commits: past SQLite's own 1,000-page mark, so only the worker can fold them in.
+  for (let i = 0; i < 25; i++) commit();
+  const frames = (statSync(`${path}-wal`).size - 32) / (24 + 4_096);
+  assert.ok(frames >= 2_000, `the WAL held every commit (${frames} frames)`);
+
+  const checkpointed = next();
+  checkpointer.committed();
+  const result = await checkpointed;
+  assert.equal(result.log, frames);
+  assert.equal(result.checkpointed, result.log);
+  assert.equal(file.pragma('data_version', { simple: true }), dataVersion, 'a checkpoint is not a write by another connection');
+  await checkpointer.stop();
+  file.close();
 
   const reopened = new SQLite(path, { readonly: true });
   assert.equal((reopened.prepare('select count(*) as n from filler').get() as { n: number }).n, 2_500);
   reopened.close();
 });
 
-test('checkpoints right after reported commits keep the WAL starting over instead of growing', { timeout: 30_000 }, async (t) => {
-  const store = await openStore(`file:${join(scratch(), 'gw.db')}`, { backgroundCheckpoints: true });
-  t.after(() => store.close());
-  let largest = 0;
-  store.checkpointer!.onCheckpoint = (r) => (largest = Math.max(largest, r.log));
-  await sql`create table filler (body text)`.execute(store.db);
-  // ~3,000 pages in 30 commits, as the settlement writer makes them: a commit, then a pause.
+test('a checkpoint right after a commit lets the next commit start the WAL over instead of growing it', { timeout: 30_000 }, async () => {
+  const { path, file, commit } = walFile();
+  const checkpointer = startWalCheckpointer(file, path, assert.fail, BY_COMMITS_ONLY);
+  const next = checkpoints(checkpointer);
+  const logs: number[] = [];
+  // ~3,000 pages in 30 commits, each followed by its checkpoint, as the settlement writer's pause allows.
   for (let i = 0; i < 30; i++) {
-    await store.db.transaction().execute(async (tx) => {
-      for (let j = 0; j < 100; j++) await sql`insert into filler (body) values (${'x'.repeat(4_000)})`.execute(tx);
-    });
-    store.checkpointer!.committed();
-    await new Promise((r) => setTimeout(r, 30));
+    commit();
+    const checkpointed = next();
+    checkpointer.committed();
+    const result = await checkpointed;
+    assert.equal(result.checkpointed, result.log);
+    logs.push(result.log);
   }
-  assert.ok(largest > 0, 'the worker checkpointed');
-  assert.ok(largest < 2_000, `the WAL started over (at most ${largest} frames of ~3,000 written)`);
+  await checkpointer.stop();
+  file.close();
+  assert.ok(Math.max(...logs) < 300, `the WAL started over at each commit (at most ${Math.max(...logs)} frames of ~3,000 written)`);
 });
 
 test('a worker that cannot run hands checkpoints back to the connection and says so', async () => {

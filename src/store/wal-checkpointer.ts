@@ -6,7 +6,7 @@
 // its own connection does it instead, on the other core. If the worker fails, the connection checkpoints
 // itself again.
 //
-// When: just after a commit (the settlement writer calls committed()), when AFTER_COMMIT_EVERY_MS passed
+// When: just after a commit (the settlement writer calls committed()), when afterCommitEveryMs (250 ms) passed
 // since the last checkpoint. The WAL file starts over from its beginning only when a commit finds it
 // wholly checkpointed: a checkpoint on a blind timer overlapped the next commit under load, never caught
 // up, and the file grew without end (120 MB in 25 s of bench load). Right after a commit the worker has
@@ -19,10 +19,15 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 
+export interface CheckpointTiming {
+  /** At most this often after a reported commit. */
+  afterCommitEveryMs: number;
+  /** The timer for unreported writes. */
+  everyMs: number;
+}
+
 /** Same-run A/B against checkpoints inside commits: c=16 3,001 vs 2,659 req/s, c=64 3,395 vs 3,127. */
-const AFTER_COMMIT_EVERY_MS = 250;
-/** The timer for unreported writes. */
-const CHECKPOINT_EVERY_MS = 1_000;
+const GATEWAY_TIMING: CheckpointTiming = { afterCommitEveryMs: 250, everyMs: 1_000 };
 /** SQLite's own default, restored on the gateway's connection if the worker stops working. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
@@ -42,7 +47,7 @@ export interface WalCheckpointer {
 
 /**
  * The worker: its own connection, a PASSIVE checkpoint when told of a commit and one is due (and on the
- * slow timer), each result posted back when it changed; 'stop' closes it.
+ * slow timer), each result posted back (a few a second at most); 'stop' closes it.
  * Plain JavaScript evaluated in the worker, so it runs the same under the TypeScript loader (tests) as
  * from dist/.
  */
@@ -50,14 +55,11 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const SQLite = require(workerData.driver);
 const db = new SQLite(workerData.path);
-let last = '';
 let lastAt = 0;
 const checkpoint = () => {
   lastAt = Date.now();
   const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-  const now = result.log + '/' + result.checkpointed;
-  if (now !== last) parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed });
-  last = now;
+  parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed });
 };
 const timer = setInterval(() => Date.now() - lastAt >= workerData.everyMs && checkpoint(), workerData.everyMs);
 parentPort.on('message', (message) => {
@@ -70,9 +72,14 @@ parentPort.on('message', (message) => {
 `;
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
-export function startWalCheckpointer(file: SQLite.Database, path: string, onFailure: (err: Error) => void): WalCheckpointer {
+export function startWalCheckpointer(
+  file: SQLite.Database,
+  path: string,
+  onFailure: (err: Error) => void,
+  timing: CheckpointTiming = GATEWAY_TIMING,
+): WalCheckpointer {
   file.pragma('wal_autocheckpoint = 0');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path, everyMs: CHECKPOINT_EVERY_MS, afterCommitEveryMs: AFTER_COMMIT_EVERY_MS } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path, ...timing } });
   // A checkpointer must not keep an otherwise finished process alive.
   worker.unref();
   let stopping = false;
