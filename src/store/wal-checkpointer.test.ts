@@ -17,7 +17,7 @@ const scratch = () => mkdtempSync(join(tmpdir(), 'omnigate-wal-'));
 
 // Tests drive the worker by reported commits only: a timer that never fires during a test, and a
 // checkpoint after every reported commit, so what each test sees does not depend on the machine's speed.
-const BY_COMMITS_ONLY = { afterCommitEveryMs: 0, everyMs: 3_600_000 };
+const BY_COMMITS_ONLY = { afterCommitEveryMs: 0, everyMs: 3_600_000, catchUpFrames: Infinity };
 
 function walFile() {
   const path = join(scratch(), 'gw.db');
@@ -87,6 +87,29 @@ test('a checkpoint right after a commit lets the next commit start the WAL over 
   await checkpointer.stop();
   file.close();
   assert.ok(Math.max(...logs) < 300, `the WAL started over at each commit (at most ${Math.max(...logs)} frames of ~3,000 written)`);
+});
+
+test('a WAL that has not been starting over gets a checkpoint after every commit until it has', { timeout: 30_000 }, async () => {
+  const { path, file, commit } = walFile();
+  const checkpointer = startWalCheckpointer(file, path, assert.fail, { afterCommitEveryMs: 3_600_000, everyMs: 3_600_000, catchUpFrames: 500 });
+  const logs: number[] = [];
+  checkpointer.onCheckpoint = (r) => logs.push(r.log);
+  const reported = async () => {
+    const before = logs.length;
+    checkpointer.committed();
+    // Whether the worker checkpoints shows only as a result; give it time to post one.
+    for (let waited = 0; waited < 2_000 && logs.length === before; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  };
+  for (let i = 0; i < 10; i++) commit();
+  await reported(); // the first is due: ~1,000 frames, behind
+  commit();
+  await reported(); // behind, so not held back by the hour-long spacing: the WAL has started over
+  commit();
+  await reported(); // caught up: the spacing holds again
+  await checkpointer.stop();
+  file.close();
+  assert.equal(logs.length, 2, `two checkpoints (${logs.join(', ')} frames)`);
+  assert.ok(logs[0]! > 500 && logs[1]! < 300, `the WAL started over after catching up (${logs.join(', ')} frames)`);
 });
 
 test('a worker that cannot run hands checkpoints back to the connection and says so', async () => {
