@@ -82,12 +82,15 @@ async function reserveInProcess(
   let money = local.known(keyId);
   // Unknown at first, and again after another connection wrote (then the read may have to be redone).
   for (let attempt = 0; !money && attempt < RESERVE_ATTEMPTS; attempt++) {
-    // Read inside a transaction: settlements move the mirror inside theirs, so none can land in between.
-    const found = await store.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('api_keys').select('balance_nano').where('id', '=', keyId).executeTakeFirst();
-      if (row) local.setBalance(keyId, row.balance_nano);
-      return !!row;
-    });
+    const found = store.writer?.running
+      ? // In order with the writer thread's settlements, which it then includes exactly (settlement-worker.ts).
+        (await store.writer.readBalance(keyId)) !== undefined
+      : // Read inside a transaction: settlements move the mirror inside theirs, so none can land in between.
+        await store.db.transaction().execute(async (tx) => {
+          const row = await tx.selectFrom('api_keys').select('balance_nano').where('id', '=', keyId).executeTakeFirst();
+          if (row) local.setBalance(keyId, row.balance_nano);
+          return !!row;
+        });
     if (!found) return { ok: false, availableNano: 0 };
     money = local.known(keyId);
   }
@@ -161,8 +164,11 @@ export async function releaseExpiredReservations(store: Store, now = Date.now())
 export function foreignWriteCheck(store: Store): () => Promise<void> {
   let seen: number | undefined;
   return async () => {
-    const { rows } = await sql<{ data_version: number }>`pragma data_version`.execute(store.db);
-    const version = rows[0]?.data_version;
+    // With the writer thread, its connection is the one whose own commits do not count; this process's
+    // other writes (admin requests) then count too, and only make the mirror read a balance again.
+    const version = store.writer?.running
+      ? await store.writer.dataVersion()
+      : (await sql<{ data_version: number }>`pragma data_version`.execute(store.db)).rows[0]?.data_version;
     if (seen !== undefined && version !== seen) store.local?.forget();
     seen = version;
   };
@@ -195,7 +201,10 @@ export async function addCredit(store: Store, keyId: string, amountNano: number,
     }
     await tx.insertInto('ledger').values({ key_id: keyId, kind: 'credit', amount_nano: amountNano, request_id: null, note, created_at: Date.now() }).execute();
     // Inside the transaction, like a settlement (local-credit.ts); a failed commit makes it read again.
-    store.local?.setBalance(keyId, updated.balance_nano);
+    // With the writer thread, this connection may already see a batch whose answer the mirror has not
+    // applied yet: the balance is read again through the thread instead.
+    if (store.writer?.running) store.local?.forget([keyId]);
+    else store.local?.setBalance(keyId, updated.balance_nano);
     return updated.balance_nano;
   }).catch((err) => {
     store.local?.forget([keyId]);

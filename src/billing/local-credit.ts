@@ -77,14 +77,23 @@ export class LocalCredit {
   }
 
   /**
-   * Lowers a finished request's reservation to its real cost, so the rest is available at once and not
-   * only when its settlement commits (settlements wait a few milliseconds to be written in batches).
+   * Sets a finished request's reservation to its cost, so that what it will be charged is held until
+   * its settlement is written (settlements are written in batches, a few milliseconds later, and on the
+   * gateway by another thread): lowered, the rest is available at once; raised (a cost above the
+   * estimate), by no more than the key has free, so other requests cannot reserve what this one will
+   * be charged. The settlement then never charges more than it releases unless the key ran out.
    */
-  shrink(reservationId: string, costNano: number): void {
+  resize(reservationId: string, costNano: number): void {
     const held = this.held.get(reservationId);
-    if (!held || held.amount <= costNano) return;
-    this.changeReserved(held.keyId, costNano - held.amount);
-    held.amount = costNano;
+    if (!held || held.amount === costNano) return;
+    let amount = costNano;
+    if (costNano > held.amount) {
+      const money = this.keys.get(held.keyId);
+      const free = money?.balance === undefined ? 0 : Math.max(0, money.balance - money.reserved);
+      amount = held.amount + Math.min(costNano - held.amount, free);
+    }
+    this.changeReserved(held.keyId, amount - held.amount);
+    held.amount = amount;
   }
 
   reservedOf(keyId: string): number {

@@ -13,7 +13,7 @@ const MAX_BATCH = 64;
 /**
  * On SQLite a settlement waits up to this long for others to share its transaction. Without a window,
  * batches under load held one or two records, and a transaction per request cost more CPU than the
- * rest of the request. There a finished request's reservation shrinks to its cost at once
+ * rest of the request. There a finished request's reservation is set to its cost at once
  * (local-credit.ts), so the wait holds back no credit. On PostgreSQL the reservation row is released
  * only by the settlement, so it is written at once (batches form there while a commit is in flight).
  * 25 ms rather than 10: a commit's fixed cost (its WAL writes) then falls on ~2.5× as many records at
@@ -104,8 +104,6 @@ export class SettlementWriter {
   private async writeBatch(batch: Pending[]): Promise<Pending[]> {
     try {
       const results = await settleCredits(this.store, batch.map((p) => p.settlement));
-      // Just committed: the WAL checkpoint (off the event loop) has until the next batch to catch up.
-      this.store.checkpointer?.committed();
       batch.forEach((p, i) => p.resolve(results[i]));
       return [];
     } catch (err) {

@@ -45,6 +45,8 @@ class ChargeDoesNotFit extends Error {}
  */
 export async function settleCredits(store: Store, items: Settlement[]): Promise<SettlementResult[]> {
   if (!items.length) return [];
+  // The gateway on SQLite: the same rules, on the writer thread (settlement-thread.ts).
+  if (store.writer?.running) return store.writer.settle(items);
   try {
     return await settleBatch(store, items, false);
   } catch (err) {
@@ -145,7 +147,7 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
 }
 
 /** The columns of the batched inserts, in the order of their values; every column of the table. */
-const COLUMNS = {
+export const COLUMNS = {
   usage: ['id', 'key_id', 'model', 'provider', 'deployment', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cache_write_tokens',
     'reasoning_tokens', 'cost_nano', 'status', 'http_status', 'error_code', 'estimated', 'stream', 'latency_ms', 'ttft_ms', 'created_at'],
   ledger: ['key_id', 'kind', 'amount_nano', 'request_id', 'note', 'created_at'],

@@ -60,7 +60,7 @@ function settleNow(gw: Gateway, o: Outcome): Promise<number> {
     firstTokenSeconds: o.firstTokenAt ? (o.firstTokenAt - o.startedAt) / 1000 : undefined,
     promptTokens: usage.promptTokens, completionTokens: usage.outputTokens,
   });
-  if (o.reservation) gw.store.local?.shrink(o.reservation.id, Math.max(0, Math.ceil(cost)));
+  if (o.reservation) gw.store.local?.resize(o.reservation.id, Math.max(0, Math.ceil(cost)));
   const ticket = o.reservation?.rateTicket;
   if (ticket) void gw.billing.limiter.settle(o.keyId, ticket, usage.promptTokens + usage.outputTokens);
   const work = gw.billing.settlements

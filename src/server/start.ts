@@ -46,8 +46,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'omnigate' } }, logDestination());
   const catalog = new Catalog(config);
   const store = await openStore(config.databaseUrl, {
-    backgroundCheckpoints: true,
-    onCheckpointerFailure: (err) => log.error({ err }, 'WAL checkpoint worker failed; checkpoints run inside commits again'),
+    writerThread: true,
+    onWriterFailure: (err) => log.error({ err }, 'the SQLite writer thread failed; settlements are written on the main thread again'),
   });
   const agent = createUpstreamAgent(config.timeouts);
   const billing = await openBilling(config, store, log);

@@ -8,7 +8,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import { LocalCredit } from '../billing/local-credit.js';
-import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import { startSettlementWorker, type SettlementWorker } from '../billing/settlement-worker.js';
 
 // BIGINT (int8) columns hold nano-USD and epoch ms: well inside Number's exact range.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -18,16 +18,16 @@ export interface Store {
   dialect: SqlDialect;
   /** SQLite: the open credit reservations of this process, which owns the file (billing/local-credit.ts). */
   local?: LocalCredit;
-  /** SQLite, long-running processes: the worker that checkpoints the WAL (wal-checkpointer.ts). */
-  checkpointer?: WalCheckpointer;
+  /** SQLite, the gateway: the thread that writes settlements and checkpoints the WAL (billing/settlement-worker.ts). */
+  writer?: SettlementWorker;
   close(): Promise<void>;
 }
 
 export interface StoreOptions {
-  /** SQLite: checkpoint the WAL on a worker thread, not inside commits (the gateway; not the CLI). */
-  backgroundCheckpoints?: boolean;
-  /** Told when the checkpoint worker failed and the connection checkpoints itself again. */
-  onCheckpointerFailure?: (err: Error) => void;
+  /** SQLite file: write settlements and checkpoint the WAL on a thread of their own (the gateway; not the CLI). */
+  writerThread?: boolean;
+  /** Told when that thread failed and this connection does its work again. */
+  onWriterFailure?: (err: Error) => void;
 }
 
 export function sqlitePath(databaseUrl: string): string {
@@ -84,17 +84,18 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
     dialect = 'postgres';
   }
   await migrate(db, dialect);
-  const checkpointer = options.backgroundCheckpoints && sqliteFile
-    ? startWalCheckpointer(sqliteFile.file, sqliteFile.path, options.onCheckpointerFailure ?? (() => {}))
+  const local = dialect === 'sqlite' ? new LocalCredit() : undefined;
+  const writer = options.writerThread && sqliteFile && local
+    ? startSettlementWorker(sqliteFile.file, sqliteFile.path, local, options.onWriterFailure ?? (() => {}))
     : undefined;
   return {
     db,
     dialect,
-    ...(dialect === 'sqlite' ? { local: new LocalCredit() } : {}),
-    checkpointer,
+    ...(local ? { local } : {}),
+    writer,
     close: async () => {
-      // The worker's connection first: closing the last connection lets SQLite fold the WAL back in.
-      await checkpointer?.stop();
+      // The thread's connection first: closing the last connection lets SQLite fold the WAL back in.
+      await writer?.stop();
       await db.destroy();
     },
   };

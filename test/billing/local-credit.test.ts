@@ -35,14 +35,20 @@ describe('LocalCredit', () => {
     assert.equal(local.amountHeld(b.id), 200);
   });
 
-  it('shrinks a finished request\'s reservation to its cost before the settlement is written', () => {
+  it('sets a finished request\'s reservation to its cost before the settlement is written, growing it only into free credit', () => {
     const local = new LocalCredit();
     local.setBalance('k', 1_000);
     const a = local.reserve('k', 800, HOUR);
-    local.shrink(a.id, 150);
+    local.resize(a.id, 150);
     assert.deepEqual(local.known('k'), { balance: 1_000, reserved: 150 });
-    local.shrink(a.id, 400); // never grows
-    assert.equal(local.amountHeld(a.id), 150);
+    const b = local.reserve('k', 700, HOUR);
+    local.resize(a.id, 400); // a cost above the estimate: 150 more are free, not 250
+    assert.equal(local.amountHeld(a.id), 300);
+    assert.deepEqual(local.known('k'), { balance: 1_000, reserved: 1_000 });
+    local.resize(b.id, 100);
+    local.resize(a.id, 400);
+    assert.equal(local.amountHeld(a.id), 400);
+    assert.deepEqual(local.known('k'), { balance: 1_000, reserved: 500 });
   });
 
   it('undoes a settlement whose commit failed, and then reads the balance again', () => {

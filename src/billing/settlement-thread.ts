@@ -1,0 +1,207 @@
+// The body of the SQLite writer thread (settlement-worker.ts starts it). It owns the gateway's writes
+// of settlements on SQLite: a batch of usage records, their charges and ledger rows in one transaction,
+// the same rules as settlement.ts (which PostgreSQL, the CLI and in-memory databases use), on a
+// connection of its own, so the 1-2 ms a batch takes no longer stop the event loop that serves requests.
+// Because its messages are answered in order, it also reads the balances the gateway mirrors
+// (local-credit.ts): a balance read after a batch includes that batch, one read before it does not, so
+// the mirror always knows which charges a balance holds. It reports its data_version (which changes
+// when any other connection, the CLI or the gateway's own, commits), and copies the WAL back into the
+// database after its commits (a checkpoint), which then can never overlap its own next commit.
+//
+// settlementThread runs as the source text of a function (Function.prototype.toString), so it must not
+// use anything from outside its body: it cannot import modules (the TypeScript loader the tests run
+// under does not reach worker threads), and its settings arrive as workerData.
+
+import type SQLite from 'better-sqlite3';
+import type { SettlementResult, UsageRecord } from './settlement.js';
+
+export interface ThreadSettings {
+  /** Path of better-sqlite3 and of the database file. */
+  driver: string;
+  path: string;
+  /** Column order of the usage and ledger inserts (settlement.ts COLUMNS, checked against the schema). */
+  usageColumns: readonly string[];
+  ledgerColumns: readonly string[];
+  /** Checkpoint after a commit when this long has passed since the last one (or the last was incomplete). */
+  afterCommitEveryMs: number;
+  /** And on a timer, for what other connections write. */
+  timerEveryMs: number;
+}
+
+export interface ThreadItem {
+  usage: UsageRecord & { created_at: number };
+  /** The reservation and what the gateway's mirror held for it when the batch was sent. */
+  reservation?: { id: string; keyId: string; held: number };
+}
+
+export type ThreadRequest =
+  | { id: number; type: 'settle'; items: ThreadItem[]; /** Each key's open reservations, as sent. */ reservedOf: Record<string, number> }
+  | { id: number; type: 'balance'; keyId: string }
+  | { id: number; type: 'version' }
+  | { id: number; type: 'stop' };
+
+export interface ThreadSettled {
+  results: SettlementResult[];
+  /** Charged by key, and the reservations released (the mirror applies both). */
+  charged: Array<[string, number]>;
+  released: string[];
+  /** Keys with a record written by an earlier attempt: their balance must be read again. */
+  staleKeys: string[];
+}
+
+export type ThreadReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { message: string; code?: string } }
+  | { checkpoint: { log: number; checkpointed: number } };
+
+export function settlementThread(): void {
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const settings = workerData as ThreadSettings;
+  const Driver = require(settings.driver) as typeof SQLite;
+  const db = new Driver(settings.path);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('wal_autocheckpoint = 0');
+  const port = parentPort!;
+
+  // Statements by text: a batch of n records needs its own multi-row text, and counts are few (≤ 64).
+  const prepared = new Map<string, SQLite.Statement>();
+  const statement = (text: string) => {
+    let s = prepared.get(text);
+    if (!s) prepared.set(text, (s = db.prepare(text)));
+    return s;
+  };
+  const marks = (n: number, width: number) => Array(n).fill(`(${Array(width).fill('?').join(', ')})`).join(', ');
+  const insertText = (table: string, columns: readonly string[], n: number, tail: string) =>
+    `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${marks(n, columns.length)}${tail}`;
+  const balanceOf = statement('select "balance_nano" from "api_keys" where "id" = ?').pluck();
+  const DOES_NOT_FIT = new Error('a charge does not fit');
+
+  const costOf = (usage: ThreadItem['usage']) => Math.max(0, Math.ceil(usage.cost_nano));
+
+  const settleOnce = (items: ThreadItem[], reservedOf: Record<string, number>, clamp: boolean): ThreadSettled => {
+    const ids = items.map((i) => i.usage.id);
+    const done = new Set(statement(`select "id" from "usage" where "id" in (${Array(ids.length).fill('?').join(', ')})`).pluck().all(...ids) as string[]);
+    const results: SettlementResult[] = [];
+    const fresh: number[] = [];
+    const staleKeys = new Set<string>();
+    const released: string[] = [];
+    items.forEach((item, i) => {
+      if (done.has(item.usage.id)) {
+        results.push({ chargedNano: 0, uncoveredNano: 0, duplicate: true });
+        // Written by an attempt whose answer was lost: its charge is in the balance, not in the mirror.
+        if (item.reservation) {
+          staleKeys.add(item.reservation.keyId);
+          released.push(item.reservation.id);
+        }
+        return;
+      }
+      done.add(item.usage.id); // the same request twice in one batch is written once
+      fresh.push(i);
+      results.push({ chargedNano: 0, uncoveredNano: costOf(item.usage), duplicate: false });
+    });
+    const totals = new Map<string, { charged: number; released: number }>();
+    // Clamping: each charge at most what the key then holds beyond its other reservations.
+    const keys = new Map<string, { balance: number; reserved: number } | null>();
+    const charges = new Map<number, number>();
+    const ledger: unknown[] = [];
+    const now = Date.now();
+    for (const i of fresh) {
+      const { usage, reservation: r } = items[i];
+      if (!r) continue;
+      let charge = costOf(usage);
+      if (clamp) {
+        if (!keys.has(r.keyId)) {
+          const balance = balanceOf.get(r.keyId) as number | undefined;
+          keys.set(r.keyId, balance === undefined ? null : { balance, reserved: reservedOf[r.keyId] ?? 0 });
+        }
+        const key = keys.get(r.keyId);
+        charge = key ? Math.max(0, Math.min(charge, key.balance - (key.reserved - r.held))) : 0;
+        if (key) {
+          key.balance -= charge;
+          key.reserved -= r.held;
+        }
+      }
+      const total = totals.get(r.keyId) ?? { charged: 0, released: 0 };
+      totals.set(r.keyId, total);
+      total.charged += charge;
+      total.released += r.held;
+      charges.set(i, charge);
+      released.push(r.id);
+      if (charge > 0) {
+        const row: Record<string, unknown> = { key_id: r.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now };
+        for (const c of settings.ledgerColumns) ledger.push(row[c] ?? null);
+      }
+    }
+    const ledgerRows = ledger.length / settings.ledgerColumns.length;
+    if (ledgerRows) statement(insertText('ledger', settings.ledgerColumns, ledgerRows, '')).run(...ledger);
+    if (fresh.length) {
+      const values: unknown[] = [];
+      for (const i of fresh) {
+        const usage = items[i].usage as unknown as Record<string, unknown>;
+        for (const c of settings.usageColumns) values.push(c === 'cost_nano' ? (charges.get(i) ?? 0) : (usage[c] ?? null));
+      }
+      statement(insertText('usage', settings.usageColumns, fresh.length, ' on conflict ("id") do nothing')).run(...values);
+    }
+    for (const [keyId, { charged, released: freed }] of totals) {
+      if (!charged) continue;
+      if (clamp) {
+        statement('update "api_keys" set "balance_nano" = "balance_nano" - ?, "spent_nano" = "spent_nano" + ? where "id" = ?').run(charged, charged, keyId);
+        continue;
+      }
+      // In full only if the key can pay it all beyond its other reservations (as sent).
+      const othersHold = (reservedOf[keyId] ?? 0) - freed;
+      const { changes } = statement(
+        'update "api_keys" set "balance_nano" = "balance_nano" - ?, "spent_nano" = "spent_nano" + ? where "id" = ? and "balance_nano" - ? >= ?',
+      ).run(charged, charged, keyId, othersHold, charged);
+      if (changes === 0) throw DOES_NOT_FIT;
+    }
+    for (const [i, charged] of charges) results[i] = { chargedNano: charged, uncoveredNano: costOf(items[i].usage) - charged, duplicate: false };
+    return { results, charged: [...totals].map(([keyId, t]) => [keyId, t.charged]), released, staleKeys: [...staleKeys] };
+  };
+  const optimistic = db.transaction((items: ThreadItem[], reservedOf: Record<string, number>) => settleOnce(items, reservedOf, false));
+  const clamped = db.transaction((items: ThreadItem[], reservedOf: Record<string, number>) => settleOnce(items, reservedOf, true));
+  const settle = (items: ThreadItem[], reservedOf: Record<string, number>): ThreadSettled => {
+    try {
+      return optimistic.immediate(items, reservedOf);
+    } catch (err) {
+      if (err !== DOES_NOT_FIT) throw err;
+      return clamped.immediate(items, reservedOf);
+    }
+  };
+
+  let checkpointedAt = 0;
+  let behind = false;
+  const checkpoint = () => {
+    checkpointedAt = Date.now();
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+    // Another connection's reader held frames back: the WAL cannot start over until they are copied.
+    behind = result.checkpointed < result.log;
+    port.postMessage({ checkpoint: { log: result.log, checkpointed: result.checkpointed } } satisfies ThreadReply);
+  };
+  // Writes of other connections (admin requests, the CLI) are checkpointed too, at the latest after this.
+  const timer = setInterval(() => Date.now() - checkpointedAt >= settings.timerEveryMs && checkpoint(), settings.timerEveryMs);
+
+  port.on('message', (request: ThreadRequest) => {
+    if (request.type === 'stop') {
+      clearInterval(timer);
+      db.close();
+      port.postMessage({ id: request.id, ok: true, value: null } satisfies ThreadReply);
+      port.close();
+      return;
+    }
+    let reply: ThreadReply;
+    try {
+      const value =
+        request.type === 'settle' ? settle(request.items, request.reservedOf)
+        : request.type === 'balance' ? (balanceOf.get(request.keyId) ?? null)
+        : db.pragma('data_version', { simple: true });
+      reply = { id: request.id, ok: true, value };
+    } catch (err) {
+      const e = err as { message?: string; code?: string };
+      reply = { id: request.id, ok: false, error: { message: String(e?.message ?? err), code: e?.code } };
+    }
+    port.postMessage(reply);
+    if (request.type === 'settle' && reply.ok && (behind || Date.now() - checkpointedAt >= settings.afterCommitEveryMs)) checkpoint();
+  });
+}

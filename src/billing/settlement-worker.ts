@@ -1,0 +1,147 @@
+// The gateway's side of the SQLite writer thread (settlement-thread.ts): settlements, the balance reads
+// of the credit mirror and the check for other writers go to the thread as messages and come back in
+// the order they were sent. Each answer is applied to the mirror (local-credit.ts) in the handler that
+// receives it, before any later answer, which keeps the mirror exact: a settlement's charges and
+// released reservations are applied when its commit is known, and a balance read is exactly the
+// batches answered before it.
+//
+// Between a batch's sending and its answer the mirror still holds the batch's reservations, each
+// already set to its request's cost (LocalCredit.resize), against the balance before the batch: what
+// it shows free then is never more than after the commit.
+//
+// If the thread fails, its pending work is refused (the settlement writer retries it in this process,
+// settlement.ts), the mirror reads every balance again (the thread may have committed a batch whose
+// answer was lost), and the gateway's connection checkpoints its WAL itself again.
+
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type SQLite from 'better-sqlite3';
+import type { LocalCredit } from './local-credit.js';
+import { COLUMNS, type Settlement, type SettlementResult } from './settlement.js';
+import { settlementThread, type ThreadItem, type ThreadReply, type ThreadRequest, type ThreadSettings, type ThreadSettled } from './settlement-thread.js';
+
+/** SQLite's own default, restored on the gateway's connection if the thread stops working. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
+
+/**
+ * Checkpoint after a commit at most this often: each copies the WAL's new frames back into the database,
+ * and the WAL starts over at the next commit. The thread's own commits can never overlap its
+ * checkpoints; when another connection's reader held frames back, the next commit is checkpointed
+ * again, until the WAL can start over. After every commit, the same index pages were copied forty times
+ * a second (c=64 ~10 % fewer req/s). The timer covers writes of other connections (admin, CLI).
+ */
+export type CheckpointTiming = Pick<ThreadSettings, 'afterCommitEveryMs' | 'timerEveryMs'>;
+const CHECKPOINTS: CheckpointTiming = { afterCommitEveryMs: 250, timerEveryMs: 1_000 };
+
+export interface CheckpointResult {
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  log: number;
+  checkpointed: number;
+}
+
+export interface SettlementWorker {
+  /** False once the thread has failed: callers then do the work in this process. */
+  readonly running: boolean;
+  /** Writes a batch (settlement.ts rules) and applies it to the mirror. */
+  settle(settlements: Settlement[]): Promise<SettlementResult[]>;
+  /** The key's balance, as of every batch answered so far; undefined for an unknown key. */
+  readBalance(keyId: string): Promise<number | undefined>;
+  /** The thread connection's data_version: it changes when another connection commits. */
+  dataVersion(): Promise<number>;
+  /** Each checkpoint's result (tests and debugging). */
+  onCheckpoint?: (result: CheckpointResult) => void;
+  stop(): Promise<void>;
+}
+
+const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+/** Source of the thread. The TypeScript loader of the tests names functions through a helper it does not define there. */
+const THREAD_SOURCE = `const __name = (target) => target;\n(${settlementThread.toString()})();`;
+
+export function startSettlementWorker(
+  file: SQLite.Database,
+  path: string,
+  local: LocalCredit,
+  onFailure: (err: Error) => void,
+  checkpoints: CheckpointTiming = CHECKPOINTS,
+): SettlementWorker {
+  file.pragma('wal_autocheckpoint = 0');
+  const settings: ThreadSettings = { driver, path, usageColumns: COLUMNS.usage, ledgerColumns: COLUMNS.ledger, ...checkpoints };
+  const thread = new Worker(THREAD_SOURCE, { eval: true, workerData: settings });
+  // The thread must not keep an otherwise finished process alive.
+  thread.unref();
+
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  let running = true;
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+
+  const ask = <T>(request: ThreadRequest, apply: (value: unknown) => T = (value) => value as T): Promise<T> => {
+    if (!running) return Promise.reject(new Error('the settlement thread is not running'));
+    return new Promise<T>((resolve, reject) => {
+      // Applied here, in the handler of the answer: nothing can run between two answers.
+      pending.set(request.id, { resolve: (value) => resolve(apply(value)), reject });
+      thread.postMessage(request);
+    });
+  };
+
+  const worker: SettlementWorker = {
+    get running() {
+      return running;
+    },
+    settle(settlements) {
+      const now = Date.now();
+      const reservedOf: Record<string, number> = {};
+      const items = settlements.map(({ usage, reservation }): ThreadItem => {
+        if (reservation) reservedOf[reservation.keyId] = local.reservedOf(reservation.keyId);
+        return {
+          usage: { ...usage, created_at: usage.created_at ?? now },
+          ...(reservation ? { reservation: { id: reservation.id, keyId: reservation.keyId, held: local.amountHeld(reservation.id) } } : {}),
+        };
+      });
+      return ask({ id: nextId++, type: 'settle', items, reservedOf }, (value) => {
+        const settled = value as ThreadSettled;
+        local.settle({ charged: new Map(settled.charged), reservationIds: settled.released });
+        local.forget(settled.staleKeys);
+        return settled.results;
+      });
+    },
+    readBalance: (keyId) =>
+      ask({ id: nextId++, type: 'balance', keyId }, (value) => {
+        if (typeof value === 'number') local.setBalance(keyId, value);
+        return typeof value === 'number' ? value : undefined;
+      }),
+    dataVersion: () => ask<number>({ id: nextId++, type: 'version' }),
+    async stop() {
+      if (!running) return;
+      stopping = true;
+      // Held again until it has exited: awaiting an unref'd thread would let the process end mid-shutdown.
+      thread.ref();
+      await ask({ id: nextId++, type: 'stop' }).catch(() => {});
+      running = false;
+      await exited;
+    },
+  };
+
+  thread.on('message', (reply: ThreadReply) => {
+    if ('checkpoint' in reply) return worker.onCheckpoint?.(reply.checkpoint);
+    const waiting = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (reply.ok) waiting?.resolve(reply.value);
+    else waiting?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+  });
+  const fail = (err: unknown) => {
+    if (!running) return;
+    running = false;
+    for (const waiting of pending.values()) waiting.reject(new Error('the settlement thread stopped'));
+    pending.clear();
+    if (stopping || !file.open) return;
+    local.forget();
+    file.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    // An error thrown in the thread arrives structured-cloned: a driver error as a bare { code }.
+    onFailure(err instanceof Error ? err : new Error(`the settlement thread failed: ${(err as { code?: string })?.code ?? String(err)}`));
+  };
+  thread.on('error', fail);
+  thread.on('exit', (code) => fail(new Error(`the settlement thread exited with code ${code}`)));
+  return worker;
+}

@@ -1,0 +1,209 @@
+// The SQLite writer thread (src/billing/settlement-worker.ts, settlement-thread.ts): settlements written
+// there keep the database and the in-process mirror of each balance in step, whatever arrives in
+// between; a batch written twice is charged once; a balance lowered behind the mirror's back is charged
+// only what it holds; checkpoints after its commits keep the WAL starting over; and a thread that
+// cannot run hands everything back to the gateway's own connection.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import SQLite from 'better-sqlite3';
+import { addCredit, foreignWriteCheck, reserveCredit, type Reservation } from '../../src/billing/credit.js';
+import { settleCredits } from '../../src/billing/settlement.js';
+import { LocalCredit } from '../../src/billing/local-credit.js';
+import { startSettlementWorker, type CheckpointResult, type CheckpointTiming, type SettlementWorker } from '../../src/billing/settlement-worker.js';
+import { openStore, type Store } from '../../src/store/database.js';
+import { createKey } from '../../src/store/api-keys.js';
+import { money } from './support/billing-helpers.js';
+
+const HOUR = 3_600_000;
+const scratch = () => mkdtempSync(join(tmpdir(), 'omnigate-writer-'));
+
+function usageRecord(keyId: string, costNano: number, id: string = randomUUID()) {
+  return {
+    id, key_id: keyId, model: 'gpt-4.1', provider: 'openai', deployment: null, prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0,
+    cache_write_tokens: 0, reasoning_tokens: 0, cost_nano: costNano, status: 'ok', http_status: 200, error_code: null, estimated: 0,
+    stream: 0, latency_ms: 1, ttft_ms: null,
+  };
+}
+
+async function reserve(store: Store, keyId: string, amount: number): Promise<Reservation> {
+  const outcome = await reserveCredit(store, keyId, () => amount, HOUR);
+  assert.ok(outcome.ok, `reserved ${amount}`);
+  return outcome.reservation;
+}
+
+const pragma = async (store: Store, text: string) => Object.values((await sql.raw<Record<string, number>>(`PRAGMA ${text}`).execute(store.db)).rows[0]!)[0];
+
+describe('the SQLite writer thread', () => {
+  let dir: string;
+  let store: Store;
+  let cli: Store;
+
+  before(async () => {
+    dir = scratch();
+    store = await openStore(`file:${join(dir, 'gw.db')}`, { writerThread: true, onWriterFailure: (err) => assert.fail(err) });
+    cli = await openStore(`file:${join(dir, 'gw.db')}`); // another connection, as the CLI has
+  });
+  after(async () => {
+    await store?.close();
+    await cli?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the settlement on its own connection; the mirror moves when the commit is answered', async () => {
+    assert.ok(store.writer?.running);
+    assert.equal(await pragma(store, 'wal_autocheckpoint'), 0, 'the gateway connection leaves checkpoints to the thread');
+    const { row } = await createKey(store, { name: 'thread', creditNano: 100_000 });
+    const r = await reserve(store, row.id, 60_000);
+    store.local!.resize(r.id, 25_000);
+    const settling = settleCredits(store, [{ reservation: r, usage: usageRecord(row.id, 25_000) }]);
+    assert.deepEqual(store.local!.known(row.id), { balance: 100_000, reserved: 25_000 }, 'held until the answer');
+    const [result] = await settling;
+    assert.deepEqual(result, { chargedNano: 25_000, uncoveredNano: 0, duplicate: false });
+    assert.deepEqual(store.local!.known(row.id), { balance: 75_000, reserved: 0 });
+    assert.deepEqual(await money(store, row.id), { balance: 75_000, reserved: 0, spent: 25_000 });
+    const ledger = await store.db.selectFrom('ledger').select(['kind', 'amount_nano']).where('key_id', '=', row.id).orderBy('id').execute();
+    assert.deepEqual(ledger, [{ kind: 'credit', amount_nano: 100_000 }, { kind: 'charge', amount_nano: -25_000 }]);
+  });
+
+  it('a balance read behind a batch in flight includes it exactly once', async () => {
+    const { row } = await createKey(store, { name: 'order', creditNano: 100_000 });
+    const r = await reserve(store, row.id, 30_000);
+    const settling = settleCredits(store, [{ reservation: r, usage: usageRecord(row.id, 30_000) }]);
+    store.local!.forget([row.id]); // as after another connection's write
+    const reading = store.writer!.readBalance(row.id);
+    await settling;
+    assert.equal(await reading, 70_000);
+    assert.deepEqual(store.local!.known(row.id), { balance: 70_000, reserved: 0 });
+    assert.equal((await reserveCredit(store, row.id, () => 70_000, HOUR)).ok, true);
+    assert.equal((await reserveCredit(store, row.id, () => 1, HOUR)).ok, false, 'not a nano more');
+  });
+
+  it('a batch written again (its answer lost) is not charged twice, and the balance is read again', async () => {
+    const { row } = await createKey(store, { name: 'twice', creditNano: 100_000 });
+    const r = await reserve(store, row.id, 10_000);
+    const record = usageRecord(row.id, 10_000);
+    await settleCredits(store, [{ reservation: r, usage: record }]);
+    // The same batch again: only possible after a lost answer, when the mirror had not applied the first.
+    store.local!.setBalance(row.id, 100_000);
+    const [again] = await settleCredits(store, [{ reservation: r, usage: record }]);
+    assert.equal(again.duplicate, true);
+    assert.equal(store.local!.known(row.id), undefined, 'the mirror reads the balance again');
+    assert.deepEqual(await money(store, row.id), { balance: 90_000, reserved: 0, spent: 10_000 });
+    assert.equal((await store.db.selectFrom('usage').select('id').where('key_id', '=', row.id).execute()).length, 1);
+  });
+
+  it('credit removed by another connection behind the mirror: the charge is what the balance holds', async () => {
+    const { row } = await createKey(store, { name: 'clamp', creditNano: 100_000 });
+    const r = await reserve(store, row.id, 80_000);
+    await addCredit(cli, row.id, -95_000);
+    const [result] = await settleCredits(store, [{ reservation: r, usage: usageRecord(row.id, 80_000) }]);
+    assert.deepEqual(result, { chargedNano: 5_000, uncoveredNano: 75_000, duplicate: false });
+    const check = foreignWriteCheck(store);
+    await check();
+    await addCredit(cli, row.id, 1_000);
+    await check();
+    assert.deepEqual(await money(store, row.id), { balance: 1_000, reserved: 0, spent: 5_000 });
+    assert.deepEqual(await reserveCredit(store, row.id, () => 2_000, HOUR), { ok: false, availableNano: 1_000 });
+  });
+
+  it('credit added through the gateway connection is read again through the thread', async () => {
+    const { row } = await createKey(store, { name: 'admin', creditNano: 1_000 });
+    assert.equal((await reserveCredit(store, row.id, () => 5_000, HOUR)).ok, false);
+    await addCredit(store, row.id, 9_000);
+    assert.equal((await reserveCredit(store, row.id, () => 5_000, HOUR)).ok, true);
+  });
+});
+
+describe('checkpoints on the writer thread', () => {
+  /** A migrated file with one funded key, and a thread on it with the given checkpoint timing. */
+  async function threadOn(timing: CheckpointTiming) {
+    const path = join(scratch(), 'gw.db');
+    const setup = await openStore(`file:${path}`);
+    const { row } = await createKey(setup, { name: 'wal', creditNano: 1e15 });
+    await setup.close();
+    const file = new SQLite(path);
+    const local = new LocalCredit();
+    local.setBalance(row.id, 1e15);
+    const writer = startSettlementWorker(file, path, local, assert.fail, timing);
+    const logs: CheckpointResult[] = [];
+    writer.onCheckpoint = (r) => logs.push(r);
+    const batch = () => {
+      const items = [];
+      for (let i = 0; i < 64; i++) items.push({ reservation: local.reserve(row.id, 1_000, HOUR), usage: usageRecord(row.id, 1_000) });
+      return writer.settle(items);
+    };
+    const close = async () => {
+      await writer.stop();
+      file.close();
+    };
+    return { path, file, writer, logs, batch, close };
+  }
+  /** The thread answers in order: once this answer is here, so is every checkpoint it posted before. */
+  const caughtUp = (writer: SettlementWorker) => writer.dataVersion();
+
+  it('a checkpoint after a commit lets the next commit start the WAL over', { timeout: 30_000 }, async () => {
+    const t = await threadOn({ afterCommitEveryMs: 0, timerEveryMs: HOUR });
+    for (let i = 0; i < 30; i++) await t.batch();
+    await caughtUp(t.writer);
+    await t.close();
+    assert.equal(t.logs.length, 30, 'one checkpoint after each commit');
+    assert.ok(t.logs.every((c) => c.checkpointed === c.log), 'each copied the whole WAL');
+    // Had it grown instead, the last checkpoint would find every batch's frames in it.
+    const frames = t.logs.map((c) => c.log);
+    const written = frames.reduce((a, b) => a + b, 0);
+    assert.ok(Math.max(...frames) < written / 5, `the WAL started over at each commit (${frames.join(', ')} frames)`);
+    const file = new SQLite(t.path, { readonly: true });
+    assert.equal((file.prepare('select count(*) as n from usage').get() as { n: number }).n, 30 * 64);
+    file.close();
+  });
+
+  it('frames a reader held back are checkpointed after the next commit, not a quarter second later', { timeout: 30_000 }, async () => {
+    const t = await threadOn({ afterCommitEveryMs: HOUR, timerEveryMs: HOUR });
+    const reader = new SQLite(t.path, { readonly: true });
+    reader.exec('begin');
+    reader.prepare('select count(*) from usage').get(); // a snapshot from before the first batch
+    await t.batch(); // the first checkpoint is due, but cannot copy what the reader still sees
+    await caughtUp(t.writer);
+    assert.equal(t.logs.length, 1);
+    assert.ok(t.logs[0].checkpointed < t.logs[0].log, `held back (${t.logs[0].checkpointed} of ${t.logs[0].log})`);
+    reader.exec('commit');
+    await t.batch(); // behind: checkpointed at once, whole
+    await t.batch(); // caught up: the next is an hour away; this commit started the WAL over
+    await caughtUp(t.writer);
+    assert.equal(t.logs.length, 2);
+    assert.equal(t.logs[1].checkpointed, t.logs[1].log);
+    const [now] = t.file.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
+    assert.ok(now.log < t.logs[1].log, `the WAL started over (${now.log} frames, was ${t.logs[1].log})`);
+    reader.close();
+    await t.close();
+  });
+});
+
+describe('a writer thread that cannot run', () => {
+  it('hands settlements and checkpoints back to the gateway connection and says so', async () => {
+    const dir = scratch();
+    const file = new SQLite(join(dir, 'gw.db'));
+    file.pragma('journal_mode = WAL');
+    const failed = new Promise<Error>((resolve) => {
+      // A directory is not a database the thread can open.
+      const writer = startSettlementWorker(file, dir, new LocalCredit(), resolve);
+      assert.equal(writer.running, true);
+    });
+    assert.match((await failed).message, /SQLITE_CANTOPEN/);
+    assert.equal(file.pragma('wal_autocheckpoint', { simple: true }), 1_000);
+    file.close();
+  });
+
+  it('without the option (the CLI) there is no thread and SQLite checkpoints as by default', async () => {
+    const store = await openStore(`file:${join(scratch(), 'cli.db')}`);
+    assert.equal(store.writer, undefined);
+    assert.equal(await pragma(store, 'wal_autocheckpoint'), 1_000);
+    await store.close();
+  });
+});
