@@ -15,6 +15,8 @@
 // checkout's dist/, as a path named after the directory, in the same alternating rounds: an A/B of two
 // builds that this machine's drifting speed cannot bias; e.g. `git worktree add /tmp/base HEAD~1`, then
 // npm ci and npm run build there; may be given several times).
+// BENCH_NODE_ARGS (environment, space-separated) adds Node options to each Omnigate measured, e.g.
+// `--trace-gc` (its output goes to .bench/<path>.log).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
