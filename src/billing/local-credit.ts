@@ -8,6 +8,8 @@
 // Each key's balance is mirrored from the database. It is read inside a transaction and moved by this
 // process's settlements inside theirs, just before the commit: Kysely runs SQLite on one connection,
 // one transaction at a time, so no read of a balance can fall between a commit and its mirror update.
+// In the gateway, settlements and these reads go to the writer thread instead, whose answers are
+// applied in the order it gives them (settlement-worker.ts): the same guarantee.
 // Writes from other connections (the CLI, in its own process) are noticed through SQLite's
 // data_version (billing.ts polls it) and make the mirrors read the balance again.
 

@@ -80,7 +80,16 @@ export function startSettlementWorker(
     if (!running) return Promise.reject(new Error('the settlement thread is not running'));
     return new Promise<T>((resolve, reject) => {
       // Applied here, in the handler of the answer: nothing can run between two answers.
-      pending.set(request.id, { resolve: (value) => resolve(apply(value)), reject });
+      pending.set(request.id, {
+        resolve: (value) => {
+          try {
+            resolve(apply(value));
+          } catch (err) {
+            reject(err as Error);
+          }
+        },
+        reject,
+      });
       thread.postMessage(request);
     });
   };
