@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { LocalCredit } from '../../src/billing/local-credit.js';
 import { addCredit, foreignWriteCheck, reserveCredit } from '../../src/billing/credit.js';
 import { settleCredits } from '../../src/billing/settlement.js';
 import { openStore, sqlitePath, type Store } from '../../src/store/database.js';
 import { createKey } from '../../src/store/api-keys.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { money, postChat, settled, storeOf } from './support/billing-helpers.js';
+import { money, postChat, settled, storeOf, usageRecord } from './support/billing-helpers.js';
 import { openaiJson, usage } from './support/replies.js';
 
 const HOUR = 3_600_000;
@@ -78,7 +77,8 @@ describe('LocalCredit', () => {
   });
 });
 
-describe('credit on SQLite, held in process', () => {
+// Settled on the connection itself (the CLI's way), and on the writer thread (the gateway's).
+for (const writerThread of [false, true]) describe(`credit on SQLite, held in process${writerThread ? ', settled on the writer thread' : ''}`, () => {
   let dir: string;
   let url: string;
   let store: Store;
@@ -87,7 +87,7 @@ describe('credit on SQLite, held in process', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'omnigate-local-credit-'));
     url = `file:${join(dir, 'credit.db')}`;
-    store = await openStore(url);
+    store = await openStore(url, { writerThread });
     cli = await openStore(url); // another connection, as the CLI has
   });
   after(async () => {
@@ -168,11 +168,3 @@ describe('gateway on SQLite with credit held in process', () => {
     assert.equal(m.spent, 10 * 2_000 + 2 * 8_000);
   });
 });
-
-function usageRecord(keyId: string, costNano: number) {
-  return {
-    id: randomUUID(), key_id: keyId, model: 'gpt-4.1', provider: 'openai', deployment: null, prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0,
-    cache_write_tokens: 0, reasoning_tokens: 0, cost_nano: costNano, status: 'ok', http_status: 200, error_code: null, estimated: 0,
-    stream: 0, latency_ms: 1, ttft_ms: null,
-  };
-}

@@ -1,5 +1,7 @@
-// Reading a key's money straight from the store, exactly (nano-USD), and the reservation a request gets.
+// Reading a key's money straight from the store, exactly (nano-USD), the reservation a request gets, and
+// a usage record to settle directly.
 
+import { randomUUID } from 'node:crypto';
 import { estimatePromptTokens } from '../../../src/billing/estimate-tokens.js';
 import { getKey } from '../../../src/store/api-keys.js';
 import type { Store } from '../../../src/store/database.js';
@@ -41,4 +43,13 @@ export async function postChat(h: Harness, apiKey: string, body: Record<string, 
     body: JSON.stringify(body),
   });
   return { status: res.status, headers: res.headers, body: await readBody(res) };
+}
+
+/** A usage record as the gateway submits it, for settling directly. */
+export function usageRecord(keyId: string, costNano: number, id: string = randomUUID()) {
+  return {
+    id, key_id: keyId, model: 'gpt-4.1', provider: 'openai', deployment: null, prompt_tokens: 1, completion_tokens: 1, cached_tokens: 0,
+    cache_write_tokens: 0, reasoning_tokens: 0, cost_nano: costNano, status: 'ok', http_status: 200, error_code: null, estimated: 0,
+    stream: 0, latency_ms: 1, ttft_ms: null,
+  };
 }
