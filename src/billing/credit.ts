@@ -14,8 +14,8 @@
 // Settlement lives in settlement.ts. On PostgreSQL a transaction that locks both takes reservation rows
 // before key rows (reserving only inserts a new reservation row, which nobody can be waiting on), so
 // reservations, settlements and the expiry sweep of several instances cannot deadlock one another.
-// On SQLite the first statement of every transaction is a write, which takes the database's write lock
-// at once: a second process (the CLI) can then never invalidate a snapshot already read.
+// On SQLite every transaction begins by taking the database's write lock (BEGIN IMMEDIATE,
+// store/sqlite-lock-wait.ts): a second process (the CLI) can then never invalidate a snapshot already read.
 //
 // On SQLite the open reservations live in the gateway process that owns the file (local-credit.ts):
 // there `reserved_nano` stays 0 in the database, the reservations table stays empty, and the invariant

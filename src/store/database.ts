@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { LockWaitingSqliteDialect } from './sqlite-lock-wait.js';
 import type { Database } from './schema.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import { LocalCredit } from '../billing/local-credit.js';
@@ -67,13 +68,14 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
     const path = sqlitePath(databaseUrl);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const file = new SQLite(path);
-    // WAL lets readers run beside the single writer; busy_timeout makes concurrent writers queue, not fail.
+    // WAL lets readers run beside the single writer. A write that meets another connection's lock fails
+    // at once and is tried again on a timer (sqlite-lock-wait.ts), never waiting inside SQLite.
     file.pragma('journal_mode = WAL');
     file.pragma('synchronous = NORMAL');
-    file.pragma('busy_timeout = 5000');
+    file.pragma('busy_timeout = 0');
     file.pragma('foreign_keys = ON');
     if (path !== ':memory:') sqliteFile = { file, path };
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+    db = new Kysely<Database>({ dialect: new LockWaitingSqliteDialect({ database: withStatementCache(file) }) });
     dialect = 'sqlite';
   } else {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
