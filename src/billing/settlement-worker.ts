@@ -126,8 +126,11 @@ export function startSettlementWorker(
       stopping = true;
       // Held again until it has exited: awaiting an unref'd thread would let the process end mid-shutdown.
       thread.ref();
-      await ask({ id: nextId++, type: 'stop' }).catch(() => {});
+      const stopped = ask({ id: nextId++, type: 'stop' }).catch(() => {});
+      // What was asked before is answered first; what is asked from now on is refused at once (the
+      // thread would never read it).
       running = false;
+      await stopped;
       await exited;
     },
   };
@@ -140,10 +143,10 @@ export function startSettlementWorker(
     else waiting?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
   });
   const fail = (err: unknown) => {
-    if (!running) return;
-    running = false;
     for (const waiting of pending.values()) waiting.reject(new Error('the settlement thread stopped'));
     pending.clear();
+    if (!running) return;
+    running = false;
     if (stopping || !file.open) return;
     local.forget();
     file.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);

@@ -184,6 +184,17 @@ describe('a writer thread that cannot run', () => {
     file.close();
   });
 
+  it('once stopping, it refuses new work at once instead of leaving it unanswered', async () => {
+    const store = await openStore(`file:${join(scratch(), 'gw.db')}`, { writerThread: true });
+    const { row } = await createKey(store, { name: 'stopping', creditNano: 1_000 });
+    const before = store.writer!.readBalance(row.id);
+    const stopping = store.writer!.stop();
+    await assert.rejects(store.writer!.readBalance(row.id), /not running/);
+    assert.equal(await before, 1_000, 'what was asked before the stop is answered');
+    await stopping;
+    await store.close();
+  });
+
   it('without the option (the CLI) there is no thread and SQLite checkpoints as by default', async () => {
     const store = await openStore(`file:${join(scratch(), 'cli.db')}`);
     assert.equal(store.writer, undefined);
