@@ -89,6 +89,22 @@ describe('the SQLite writer thread', () => {
     assert.equal((await store.db.selectFrom('usage').select('id').where('key_id', '=', row.id).execute()).length, 1);
   });
 
+  it('a cost above the estimate is charged only from free credit: another request\'s reservation stays whole', async () => {
+    const { row } = await createKey(store, { name: 'over', creditNano: 100_000 });
+    const a = await reserve(store, row.id, 30_000);
+    const b = await reserve(store, row.id, 60_000);
+    store.local!.resize(a.id, 50_000); // A cost 50,000: it may grow by the 10,000 still free, no more
+    assert.deepEqual(store.local!.known(row.id), { balance: 100_000, reserved: 100_000 });
+    const settlingA = settleCredits(store, [{ reservation: a, usage: usageRecord(row.id, 50_000) }]);
+    assert.deepEqual(await reserveCredit(store, row.id, () => 1, HOUR), { ok: false, availableNano: 0 }, 'nothing is free while A is in flight');
+    assert.deepEqual((await settlingA)[0], { chargedNano: 40_000, uncoveredNano: 10_000, duplicate: false });
+    assert.deepEqual(store.local!.known(row.id), { balance: 60_000, reserved: 60_000 });
+    const [resultB] = await settleCredits(store, [{ reservation: b, usage: usageRecord(row.id, 60_000) }]);
+    assert.deepEqual(resultB, { chargedNano: 60_000, uncoveredNano: 0, duplicate: false });
+    assert.deepEqual(await money(store, row.id), { balance: 0, reserved: 0, spent: 100_000 });
+    assert.deepEqual(store.local!.known(row.id), { balance: 0, reserved: 0 });
+  });
+
   it('credit removed by another connection behind the mirror: the charge is what the balance holds', async () => {
     const { row } = await createKey(store, { name: 'clamp', creditNano: 100_000 });
     const r = await reserve(store, row.id, 80_000);
