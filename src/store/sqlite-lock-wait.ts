@@ -21,11 +21,12 @@ const isBusy = (err: unknown) => typeof (err as { code?: unknown })?.code === 's
 
 /** Runs `attempt` until it does not fail for the lock, pausing on a timer between tries. */
 async function whenUnlocked<T>(attempt: () => Promise<T>): Promise<T> {
-  const giveUpAt = Date.now() + WAIT_FOR_LOCK_MS;
+  let giveUpAt: number | undefined;
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (err) {
+      giveUpAt ??= Date.now() + WAIT_FOR_LOCK_MS;
       if (!isBusy(err) || Date.now() >= giveUpAt) throw err;
       await new Promise((resolve) => setTimeout(resolve, PAUSES_MS[Math.min(tries, PAUSES_MS.length - 1)]));
     }
@@ -37,11 +38,21 @@ export class LockWaitingSqliteDialect extends SqliteDialect {
     const driver = super.createDriver();
     // Kysely gives SQLite one connection, one user at a time: whether it is in a transaction is one flag.
     let inTransaction = false;
-    const waiting = (connection: DatabaseConnection): DatabaseConnection => ({
-      executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> =>
-        inTransaction ? connection.executeQuery<R>(query) : whenUnlocked(() => connection.executeQuery<R>(query)),
-      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
-    });
+    // ...and that one connection is wrapped once, not on every query.
+    let wrapped: { connection: DatabaseConnection; waiting: DatabaseConnection } | undefined;
+    const waiting = (connection: DatabaseConnection): DatabaseConnection => {
+      if (wrapped?.connection !== connection) {
+        wrapped = {
+          connection,
+          waiting: {
+            executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> =>
+              inTransaction ? connection.executeQuery<R>(query) : whenUnlocked(() => connection.executeQuery<R>(query)),
+            streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+          },
+        };
+      }
+      return wrapped.waiting;
+    };
     return {
       init: () => driver.init(),
       acquireConnection: async () => waiting(await driver.acquireConnection()),
