@@ -53,7 +53,13 @@ export interface SettlementWorker {
   stop(): Promise<void>;
 }
 
-const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+export interface SettlementWorkerOptions {
+  checkpoints?: CheckpointTiming;
+  /** Path of the SQLite driver the thread loads: better-sqlite3 (tests give one that fails on purpose). */
+  driver?: string;
+}
+
+const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 /** Source of the thread. The TypeScript loader of the tests names functions through a helper it does not define there. */
 const THREAD_SOURCE = `const __name = (target) => target;\n(${settlementThread.toString()})();`;
 
@@ -62,12 +68,13 @@ export function startSettlementWorker(
   path: string,
   local: LocalCredit,
   onFailure: (err: Error) => void,
-  checkpoints: CheckpointTiming = CHECKPOINTS,
+  { checkpoints = CHECKPOINTS, driver = DRIVER }: SettlementWorkerOptions = {},
 ): SettlementWorker {
   file.pragma('wal_autocheckpoint = 0');
   const settings: ThreadSettings = { driver, path, usageColumns: COLUMNS.usage, ledgerColumns: COLUMNS.ledger, ...checkpoints };
   const thread = new Worker(THREAD_SOURCE, { eval: true, workerData: settings });
-  // The thread must not keep an otherwise finished process alive.
+  // An idle thread must not keep an otherwise finished process alive; one with work asked of it does,
+  // or the process could end before a settlement it waits for is written.
   thread.unref();
 
   let nextId = 1;
@@ -78,6 +85,7 @@ export function startSettlementWorker(
 
   const ask = <T>(request: ThreadRequest, apply: (value: unknown) => T = (value) => value as T): Promise<T> => {
     if (!running) return Promise.reject(new Error('the settlement thread is not running'));
+    if (!pending.size) thread.ref();
     return new Promise<T>((resolve, reject) => {
       // Applied here, in the handler of the answer: nothing can run between two answers.
       pending.set(request.id, {
@@ -139,6 +147,7 @@ export function startSettlementWorker(
     if ('checkpoint' in reply) return worker.onCheckpoint?.(reply.checkpoint);
     const waiting = pending.get(reply.id);
     pending.delete(reply.id);
+    if (!pending.size && !stopping) thread.unref();
     if (reply.ok) waiting?.resolve(reply.value);
     else waiting?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
   });
