@@ -130,9 +130,19 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
       if (Number(result.numUpdatedRows) === 0 && !balances) throw new ChargeDoesNotFit();
     }
     if (local) {
-      // The last step before the commit (see local-credit.ts); undone if the commit fails.
+      // The last step before the commit (see local-credit.ts); undone if the commit fails. A record
+      // already written was charged by a commit whose answer was lost (the writer thread died after it):
+      // its reservation is released too, and its key's balance read again, as the thread itself does.
       const charged = new Map([...totals].map(([keyId, t]) => [keyId, t.charged]));
-      undoLocal = local.settle({ charged, reservationIds: reserved.map((i) => i.reservation!.id) });
+      const reservationIds = reserved.map((i) => i.reservation!.id);
+      const staleKeys = new Set<string>();
+      for (const { reservation } of items.filter((i) => !fresh.has(i))) {
+        if (!reservation) continue;
+        reservationIds.push(reservation.id);
+        staleKeys.add(reservation.keyId);
+      }
+      undoLocal = local.settle({ charged, reservationIds });
+      local.forget(staleKeys);
     }
 
     return items.map((item) => {

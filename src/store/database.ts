@@ -9,7 +9,7 @@ import { LockWaitingSqliteDialect } from './sqlite-lock-wait.js';
 import type { Database } from './schema.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import { LocalCredit } from '../billing/local-credit.js';
-import { startSettlementWorker, type SettlementWorker } from '../billing/settlement-worker.js';
+import { startSettlementWorker, type SettlementWorker, type SettlementWorkerOptions } from '../billing/settlement-worker.js';
 
 // BIGINT (int8) columns hold nano-USD and epoch ms: well inside Number's exact range.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -26,7 +26,7 @@ export interface Store {
 
 export interface StoreOptions {
   /** SQLite file: write settlements and checkpoint the WAL on a thread of their own (the gateway; not the CLI). */
-  writerThread?: boolean;
+  writerThread?: boolean | SettlementWorkerOptions;
   /** Told when that thread failed and this connection does its work again. */
   onWriterFailure?: (err: Error) => void;
 }
@@ -88,7 +88,7 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   await migrate(db, dialect);
   const local = dialect === 'sqlite' ? new LocalCredit() : undefined;
   const writer = options.writerThread && sqliteFile && local
-    ? startSettlementWorker(sqliteFile.file, sqliteFile.path, local, options.onWriterFailure ?? (() => {}))
+    ? startSettlementWorker(sqliteFile.file, sqliteFile.path, local, options.onWriterFailure ?? (() => {}), options.writerThread === true ? {} : options.writerThread)
     : undefined;
   return {
     db,

@@ -6,7 +6,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -15,7 +16,10 @@ import { addCredit, foreignWriteCheck, reserveCredit, type Reservation } from '.
 import { settleCredits } from '../../src/billing/settlement.js';
 import { LocalCredit } from '../../src/billing/local-credit.js';
 import { startSettlementWorker, type CheckpointResult, type CheckpointTiming, type SettlementWorker } from '../../src/billing/settlement-worker.js';
+import { SettlementWriter } from '../../src/billing/settlement-writer.js';
+import { verifyLedger } from '../../src/billing/ledger.js';
 import { openStore, type Store } from '../../src/store/database.js';
+import pino from 'pino';
 import { createKey } from '../../src/store/api-keys.js';
 import { money, usageRecord } from './support/billing-helpers.js';
 
@@ -130,7 +134,7 @@ describe('checkpoints on the writer thread', () => {
     const file = new SQLite(path);
     const local = new LocalCredit();
     local.setBalance(row.id, 1e15);
-    const writer = startSettlementWorker(file, path, local, assert.fail, timing);
+    const writer = startSettlementWorker(file, path, local, assert.fail, { checkpoints: timing });
     const logs: CheckpointResult[] = [];
     writer.onCheckpoint = (r) => logs.push(r);
     const batch = () => {
@@ -198,6 +202,49 @@ describe('a writer thread that cannot run', () => {
     assert.match((await failed).message, /SQLITE_CANTOPEN/);
     assert.equal(file.pragma('wal_autocheckpoint', { simple: true }), 1_000);
     file.close();
+  });
+
+  it('dies after a commit, before its answer: the batch is retried here, charged once, and every reservation released', async () => {
+    const dir = scratch();
+    // better-sqlite3, except that the thread ends the moment its first settlement has committed.
+    const driver = join(dir, 'dies-after-commit.cjs');
+    writeFileSync(driver, `
+      const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
+      module.exports = function DiesAfterCommit(...args) {
+        const db = new Database(...args);
+        const transaction = db.transaction.bind(db);
+        db.transaction = (fn) => {
+          const tx = transaction(fn);
+          return Object.assign((...a) => tx(...a), { immediate: (...a) => { tx.immediate(...a); process.exit(7); } });
+        };
+        return db;
+      };`);
+    let failure: Error | undefined;
+    const store = await openStore(`file:${join(dir, 'gw.db')}`, { writerThread: { driver }, onWriterFailure: (err) => (failure = err) });
+    const { row } = await createKey(store, { name: 'lost answer', creditNano: 100_000 });
+    const a = await reserve(store, row.id, 30_000);
+    const b = await reserve(store, row.id, 50_000);
+    store.local!.resize(a.id, 20_000); // as each request's end does: its reservation becomes its cost
+    store.local!.resize(b.id, 15_000);
+    const writer = new SettlementWriter(store, pino({ level: 'silent' }));
+    const results = await Promise.all([writer.submit({ reservation: a, usage: usageRecord(row.id, 20_000) }), writer.submit({ reservation: b, usage: usageRecord(row.id, 15_000) })]);
+
+    assert.match(String(failure?.message), /exited with code 7/);
+    assert.equal(store.writer!.running, false);
+    assert.deepEqual(results.map((r) => r.duplicate), [true, true], 'retried on the gateway connection, found written');
+    assert.deepEqual(await money(store, row.id), { balance: 65_000, reserved: 0, spent: 35_000 });
+    assert.equal((await store.db.selectFrom('usage').select('id').where('key_id', '=', row.id).execute()).length, 2);
+    assert.deepEqual((await verifyLedger(store)).mismatches, []);
+    // Nothing is still held for the two finished requests: all 65,000 can be reserved, and not a nano more.
+    assert.equal((await reserveCredit(store, row.id, () => 65_001, HOUR)).ok, false);
+    const rest = await reserve(store, row.id, 65_000);
+    assert.equal(await pragma(store, 'wal_autocheckpoint'), 1_000, 'the gateway connection checkpoints again');
+    // And settlements go on, on the gateway connection.
+    store.local!.resize(rest.id, 5_000);
+    assert.deepEqual(await writer.submit({ reservation: rest, usage: usageRecord(row.id, 5_000) }), { chargedNano: 5_000, uncoveredNano: 0, duplicate: false });
+    assert.deepEqual(await money(store, row.id), { balance: 60_000, reserved: 0, spent: 40_000 });
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('once stopping, it refuses new work at once instead of leaving it unanswered', async () => {
