@@ -10,10 +10,12 @@
 //
 // settlementThread runs as the source text of a function (Function.prototype.toString), so it must not
 // use anything from outside its body: it cannot import modules (the TypeScript loader the tests run
-// under does not reach worker threads), and its settings arrive as workerData.
+// under does not reach worker threads), and its settings arrive as workerData. The one exception is the
+// settlement arithmetic (settlement-charges.ts), whose source settlement-worker.ts puts before it.
 
 import type SQLite from 'better-sqlite3';
 import type { SettlementResult, UsageRecord } from './settlement.js';
+import { chargeBatch, freshItems, type KeyFunds } from './settlement-charges.js';
 
 export interface ThreadSettings {
   /** Path of better-sqlite3 and of the database file. */
@@ -77,61 +79,33 @@ export function settlementThread(): void {
   const balanceOf = statement('select "balance_nano" from "api_keys" where "id" = ?').pluck();
   const DOES_NOT_FIT = new Error('a charge does not fit');
 
-  const costOf = (usage: ThreadItem['usage']) => Math.max(0, Math.ceil(usage.cost_nano));
-
   const settleOnce = (items: ThreadItem[], reservedOf: Record<string, number>, clamp: boolean): ThreadSettled => {
     const ids = items.map((i) => i.usage.id);
-    const done = new Set(statement(`select "id" from "usage" where "id" in (${Array(ids.length).fill('?').join(', ')})`).pluck().all(...ids) as string[]);
-    const results: SettlementResult[] = [];
-    const fresh: number[] = [];
-    const staleKeys = new Set<string>();
-    const released: string[] = [];
-    items.forEach((item, i) => {
-      if (done.has(item.usage.id)) {
-        results.push({ chargedNano: 0, uncoveredNano: 0, duplicate: true });
-        // Written by an attempt whose answer was lost: its charge is in the balance, not in the mirror.
-        if (item.reservation) {
-          staleKeys.add(item.reservation.keyId);
-          released.push(item.reservation.id);
-        }
-        return;
+    const fresh = freshItems(ids, statement(`select "id" from "usage" where "id" in (${Array(ids.length).fill('?').join(', ')})`).pluck().all(...ids) as string[]);
+    let funds: Map<string, KeyFunds> | undefined;
+    if (clamp) {
+      funds = new Map();
+      for (const i of fresh) {
+        const r = items[i].reservation;
+        const balance = r && !funds.has(r.keyId) ? (balanceOf.get(r.keyId) as number | undefined) : undefined;
+        if (balance !== undefined) funds.set(r!.keyId, { balance, reserved: reservedOf[r!.keyId] ?? 0 });
       }
-      done.add(item.usage.id); // the same request twice in one batch is written once
-      fresh.push(i);
-      results.push({ chargedNano: 0, uncoveredNano: costOf(item.usage), duplicate: false });
-    });
-    const totals = new Map<string, { charged: number; released: number }>();
-    // Clamping: each charge at most what the key then holds beyond its other reservations.
-    const keys = new Map<string, { balance: number; reserved: number } | null>();
-    const charges = new Map<number, number>();
-    const ledger: unknown[] = [];
+    }
+    const held = new Map<string, number>();
+    for (const { reservation: r } of items) if (r) held.set(r.id, r.held);
+    const batch = chargeBatch(
+      items.map(({ usage, reservation }) => ({ id: usage.id, cost: usage.cost_nano, ...(reservation ? { reservation } : {}) })),
+      fresh,
+      (id) => held.get(id) ?? 0,
+      funds,
+    );
     const now = Date.now();
-    for (const i of fresh) {
-      const { usage, reservation: r } = items[i];
-      if (!r) continue;
-      let charge = costOf(usage);
-      if (clamp) {
-        if (!keys.has(r.keyId)) {
-          const balance = balanceOf.get(r.keyId) as number | undefined;
-          keys.set(r.keyId, balance === undefined ? null : { balance, reserved: reservedOf[r.keyId] ?? 0 });
-        }
-        const key = keys.get(r.keyId);
-        charge = key ? Math.max(0, Math.min(charge, key.balance - (key.reserved - r.held))) : 0;
-        if (key) {
-          key.balance -= charge;
-          key.reserved -= r.held;
-        }
-      }
-      const total = totals.get(r.keyId) ?? { charged: 0, released: 0 };
-      totals.set(r.keyId, total);
-      total.charged += charge;
-      total.released += r.held;
-      charges.set(i, charge);
-      released.push(r.id);
-      if (charge > 0) {
-        const row: Record<string, unknown> = { key_id: r.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now };
-        for (const c of settings.ledgerColumns) ledger.push(row[c] ?? null);
-      }
+    const ledger: unknown[] = [];
+    for (const [i, charge] of batch.charges) {
+      const { usage, reservation } = items[i];
+      if (!(charge > 0)) continue;
+      const row: Record<string, unknown> = { key_id: reservation!.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now };
+      for (const c of settings.ledgerColumns) ledger.push(row[c] ?? null);
     }
     const ledgerRows = ledger.length / settings.ledgerColumns.length;
     if (ledgerRows) statement(insertText('ledger', settings.ledgerColumns, ledgerRows, '')).run(...ledger);
@@ -139,11 +113,11 @@ export function settlementThread(): void {
       const values: unknown[] = [];
       for (const i of fresh) {
         const usage = items[i].usage as unknown as Record<string, unknown>;
-        for (const c of settings.usageColumns) values.push(c === 'cost_nano' ? (charges.get(i) ?? 0) : (usage[c] ?? null));
+        for (const c of settings.usageColumns) values.push(c === 'cost_nano' ? (batch.charges.get(i) ?? 0) : (usage[c] ?? null));
       }
       statement(insertText('usage', settings.usageColumns, fresh.length, ' on conflict ("id") do nothing')).run(...values);
     }
-    for (const [keyId, { charged, released: freed }] of totals) {
+    for (const [keyId, { charged, released: freed }] of batch.totals) {
       if (!charged) continue;
       if (clamp) {
         statement('update "api_keys" set "balance_nano" = "balance_nano" - ?, "spent_nano" = "spent_nano" + ? where "id" = ?').run(charged, charged, keyId);
@@ -156,8 +130,7 @@ export function settlementThread(): void {
       ).run(charged, charged, keyId, othersHold, charged);
       if (changes === 0) throw DOES_NOT_FIT;
     }
-    for (const [i, charged] of charges) results[i] = { chargedNano: charged, uncoveredNano: costOf(items[i].usage) - charged, duplicate: false };
-    return { results, charged: [...totals].map(([keyId, t]) => [keyId, t.charged]), released, staleKeys: [...staleKeys] };
+    return { results: batch.results, charged: [...batch.totals].map(([keyId, t]) => [keyId, t.charged]), released: batch.released, staleKeys: batch.staleKeys };
   };
   const optimistic = db.transaction((items: ThreadItem[], reservedOf: Record<string, number>) => settleOnce(items, reservedOf, false));
   const clamped = db.transaction((items: ThreadItem[], reservedOf: Record<string, number>) => settleOnce(items, reservedOf, true));

@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
 import type { LocalCredit } from './local-credit.js';
 import { COLUMNS, type Settlement, type SettlementResult } from './settlement.js';
+import { chargeBatch, freshItems } from './settlement-charges.js';
 import { settlementThread, type ThreadItem, type ThreadReply, type ThreadRequest, type ThreadSettings, type ThreadSettled } from './settlement-thread.js';
 
 /** SQLite's own default, restored on the gateway's connection if the thread stops working. */
@@ -60,8 +61,11 @@ export interface SettlementWorkerOptions {
 }
 
 const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
-/** Source of the thread. The TypeScript loader of the tests names functions through a helper it does not define there. */
-const THREAD_SOURCE = `const __name = (target) => target;\n(${settlementThread.toString()})();`;
+/**
+ * Source of the thread: its body and the settlement arithmetic it shares with settlement.ts. The
+ * TypeScript loader of the tests names functions through a helper it does not define there.
+ */
+const THREAD_SOURCE = ['const __name = (target) => target;', freshItems.toString(), chargeBatch.toString(), `(${settlementThread.toString()})();`].join('\n');
 
 export function startSettlementWorker(
   file: SQLite.Database,

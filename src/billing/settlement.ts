@@ -18,6 +18,7 @@ import { CompiledQuery, sql, type Insertable, type Transaction } from 'kysely';
 import type { Store } from '../store/database.js';
 import type { Database, LedgerTable, UsageTable } from '../store/schema.js';
 import type { Reservation } from './credit.js';
+import { chargeBatch, freshItems, type ChargeItem, type KeyFunds } from './settlement-charges.js';
 
 export type UsageRecord = Omit<UsageTable, 'created_at'> & { created_at?: number };
 
@@ -55,64 +56,37 @@ export async function settleCredits(store: Store, items: Settlement[]): Promise<
   }
 }
 
-const costOf = (usage: UsageRecord): number => Math.max(0, Math.ceil(usage.cost_nano));
-
 async function settleBatch(store: Store, items: Settlement[], clamp: boolean): Promise<SettlementResult[]> {
   let undoLocal: (() => void) | undefined;
   return store.db.transaction().execute(async (tx) => {
     const now = Date.now();
-    const written = await tx.executeQuery<{ id: string }>(CompiledQuery.raw(writtenIdsText(tx, store.dialect, items.length), items.map((i) => i.usage.id)));
-    const done = new Set(written.rows.map((r) => r.id));
-    const fresh = new Set<Settlement>();
-    for (const item of items) {
-      if (!done.has(item.usage.id)) {
-        fresh.add(item);
-        done.add(item.usage.id); // the same request twice in one batch is written once
-      }
-    }
-    const reserved = [...fresh].filter((i) => i.reservation);
+    const ids = items.map((i) => i.usage.id);
+    const written = await tx.executeQuery<{ id: string }>(CompiledQuery.raw(writtenIdsText(tx, store.dialect, items.length), ids));
+    const fresh = freshItems(ids, written.rows.map((r) => r.id));
+    const reserved = fresh.map((i) => items[i].reservation).filter((r) => r !== undefined);
     const local = store.local;
     // Reservation rows first, key rows after (see credit.ts): nobody holding a key row waits for these.
     const held = new Map<string, number>();
     if (local) {
-      for (const { reservation } of reserved) held.set(reservation!.id, local.amountHeld(reservation!.id));
+      for (const r of reserved) held.set(r.id, local.amountHeld(r.id));
     } else if (reserved.length) {
-      const ids = reserved.map((i) => i.reservation!.id);
-      for (const r of await tx.deleteFrom('reservations').where('id', 'in', ids).returning(['id', 'amount_nano']).execute()) held.set(r.id, r.amount_nano);
+      for (const r of await tx.deleteFrom('reservations').where('id', 'in', reserved.map((r) => r.id)).returning(['id', 'amount_nano']).execute()) held.set(r.id, r.amount_nano);
     }
-    const keyIds = [...new Set(reserved.map((i) => i.reservation!.keyId))].sort();
-    const balances = clamp ? await lockKeys(tx, store, keyIds) : undefined;
+    const funds = clamp ? await lockKeys(tx, store, [...new Set(reserved.map((r) => r.keyId))].sort()) : undefined;
+    const batch = chargeBatch(items.map(chargeItem), fresh, (id) => held.get(id) ?? 0, funds);
 
-    const charges = new Map<string, number>();
-    const totals = new Map<string, { charged: number; released: number }>(keyIds.map((id) => [id, { charged: 0, released: 0 }]));
     const ledger: Array<Insertable<LedgerTable>> = [];
-    for (const { reservation, usage } of reserved) {
-      const keyId = reservation!.keyId;
-      const release = held.get(reservation!.id) ?? 0;
-      let charge = costOf(usage);
-      if (balances) {
-        const key = balances.get(keyId);
-        const free = key ? key.balance - (key.reserved - release) : 0;
-        charge = Math.max(0, Math.min(charge, free));
-        if (key) {
-          key.balance -= charge;
-          key.reserved -= release;
-        }
-      }
-      const total = totals.get(keyId)!;
-      total.charged += charge;
-      total.released += release;
-      charges.set(usage.id, charge);
-      if (charge > 0) ledger.push({ key_id: keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now });
+    for (const [i, charge] of batch.charges) {
+      const { usage, reservation } = items[i];
+      if (charge > 0) ledger.push({ key_id: reservation!.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now });
     }
-
     if (ledger.length) await insertRows(tx, store.dialect, 'ledger', ledger, (row, column) => row[column as keyof typeof row]);
-    if (fresh.size) {
-      await insertRows(tx, store.dialect, 'usage', [...fresh], ({ usage }, column) =>
-        column === 'cost_nano' ? (charges.get(usage.id) ?? 0) : column === 'created_at' ? (usage.created_at ?? now) : usage[column as keyof UsageRecord],
+    if (fresh.length) {
+      await insertRows(tx, store.dialect, 'usage', fresh, (i, column) =>
+        column === 'cost_nano' ? (batch.charges.get(i) ?? 0) : column === 'created_at' ? (items[i].usage.created_at ?? now) : items[i].usage[column as keyof UsageRecord],
       );
     }
-    for (const [keyId, { charged, released }] of totals) {
+    for (const [keyId, { charged, released }] of batch.totals) {
       if (local ? !charged : !charged && !released) continue;
       // What the key's other requests hold: in the row, or in this process on SQLite.
       const othersHold = local ? sql`${local.reservedOf(keyId) - released}` : sql`(reserved_nano - ${released})`;
@@ -125,36 +99,24 @@ async function settleBatch(store: Store, items: Settlement[], clamp: boolean): P
         })
         .where('id', '=', keyId);
       // The optimistic pass charges in full only if the key can pay it all beyond the other reservations.
-      if (!balances) update = update.where(sql<boolean>`balance_nano - ${othersHold} >= ${charged}`);
+      if (!funds) update = update.where(sql<boolean>`balance_nano - ${othersHold} >= ${charged}`);
       const result = await update.executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0 && !balances) throw new ChargeDoesNotFit();
+      if (Number(result.numUpdatedRows) === 0 && !funds) throw new ChargeDoesNotFit();
     }
     if (local) {
-      // The last step before the commit (see local-credit.ts); undone if the commit fails. A record
-      // already written was charged by a commit whose answer was lost (the writer thread died after it):
-      // its reservation is released too, and its key's balance read again, as the thread itself does.
-      const charged = new Map([...totals].map(([keyId, t]) => [keyId, t.charged]));
-      const reservationIds = reserved.map((i) => i.reservation!.id);
-      const staleKeys = new Set<string>();
-      for (const { reservation } of items.filter((i) => !fresh.has(i))) {
-        if (!reservation) continue;
-        reservationIds.push(reservation.id);
-        staleKeys.add(reservation.keyId);
-      }
-      undoLocal = local.settle({ charged, reservationIds });
-      local.forget(staleKeys);
+      // The last step before the commit (see local-credit.ts); undone if the commit fails.
+      const charged = new Map([...batch.totals].map(([keyId, t]) => [keyId, t.charged]));
+      undoLocal = local.settle({ charged, reservationIds: batch.released });
+      local.forget(batch.staleKeys);
     }
-
-    return items.map((item) => {
-      if (!fresh.has(item)) return { chargedNano: 0, uncoveredNano: 0, duplicate: true };
-      const charged = charges.get(item.usage.id) ?? 0;
-      return { chargedNano: charged, uncoveredNano: costOf(item.usage) - charged, duplicate: false };
-    });
+    return batch.results;
   }).catch((err) => {
     undoLocal?.();
     throw err;
   });
 }
+
+const chargeItem = ({ usage, reservation }: Settlement): ChargeItem => ({ id: usage.id, cost: usage.cost_nano, ...(reservation ? { reservation } : {}) });
 
 /** The columns of the batched inserts, in the order of their values; every column of the table. */
 export const COLUMNS = {
@@ -211,8 +173,8 @@ async function insertRows<T>(
   await tx.executeQuery(CompiledQuery.raw(text, params));
 }
 
-async function lockKeys(tx: Transaction<Database>, store: Store, keyIds: string[]) {
-  const balances = new Map<string, { balance: number; reserved: number }>();
+async function lockKeys(tx: Transaction<Database>, store: Store, keyIds: string[]): Promise<Map<string, KeyFunds>> {
+  const balances = new Map<string, KeyFunds>();
   if (!keyIds.length) return balances;
   const query = tx.selectFrom('api_keys').select(['id', 'balance_nano', 'reserved_nano']).where('id', 'in', keyIds).orderBy('id');
   for (const k of await (store.dialect === 'postgres' ? query.forUpdate() : query).execute()) {
