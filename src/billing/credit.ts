@@ -82,15 +82,18 @@ async function reserveInProcess(
   let money = local.known(keyId);
   // Unknown at first, and again after another connection wrote (then the read may have to be redone).
   for (let attempt = 0; !money && attempt < RESERVE_ATTEMPTS; attempt++) {
-    const found = store.writer?.running
+    const writer = store.writer;
+    const found = writer?.running
       ? // In order with the writer thread's settlements, which it then includes exactly (settlement-worker.ts).
-        (await store.writer.readBalance(keyId)) !== undefined
+        // A thread that fails meanwhile refuses the read; the next attempt reads on this connection.
+        await writer.readBalance(keyId).then((balance) => balance !== undefined, (err) => (writer.running ? Promise.reject(err) : undefined))
       : // Read inside a transaction: settlements move the mirror inside theirs, so none can land in between.
         await store.db.transaction().execute(async (tx) => {
           const row = await tx.selectFrom('api_keys').select('balance_nano').where('id', '=', keyId).executeTakeFirst();
           if (row) local.setBalance(keyId, row.balance_nano);
           return !!row;
         });
+    if (found === undefined) continue;
     if (!found) return { ok: false, availableNano: 0 };
     money = local.known(keyId);
   }

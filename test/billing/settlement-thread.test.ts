@@ -2,7 +2,8 @@
 // there keep the database and the in-process mirror of each balance in step, whatever arrives in
 // between; a batch written twice is charged once; a balance lowered behind the mirror's back is charged
 // only what it holds; checkpoints after its commits keep the WAL starting over; and a thread that
-// cannot run hands everything back to the gateway's own connection.
+// cannot start, or dies between a commit and its answer, hands everything back to the gateway's own
+// connection without charging twice or holding credit that was released.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -189,7 +190,7 @@ describe('checkpoints on the writer thread', () => {
   });
 });
 
-describe('a writer thread that cannot run', () => {
+describe('a writer thread that fails', () => {
   it('hands settlements and checkpoints back to the gateway connection and says so', async () => {
     const dir = scratch();
     const file = new SQLite(join(dir, 'gw.db'));
@@ -204,9 +205,9 @@ describe('a writer thread that cannot run', () => {
     file.close();
   });
 
-  it('dies after a commit, before its answer: the batch is retried here, charged once, and every reservation released', async () => {
+  /** A gateway store whose writer thread ends the moment its first settlement has committed, unanswered. */
+  async function storeWhoseThreadDiesAfterCommit() {
     const dir = scratch();
-    // better-sqlite3, except that the thread ends the moment its first settlement has committed.
     const driver = join(dir, 'dies-after-commit.cjs');
     writeFileSync(driver, `
       const Database = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
@@ -219,8 +220,17 @@ describe('a writer thread that cannot run', () => {
         };
         return db;
       };`);
-    let failure: Error | undefined;
-    const store = await openStore(`file:${join(dir, 'gw.db')}`, { writerThread: { driver }, onWriterFailure: (err) => (failure = err) });
+    const failures: Error[] = [];
+    const store = await openStore(`file:${join(dir, 'gw.db')}`, { writerThread: { driver }, onWriterFailure: (err) => failures.push(err) });
+    const close = async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return { store, failures, close };
+  }
+
+  it('dies after a commit, before its answer: the batch is retried here, charged once, and every reservation released', async () => {
+    const { store, failures, close } = await storeWhoseThreadDiesAfterCommit();
     const { row } = await createKey(store, { name: 'lost answer', creditNano: 100_000 });
     const a = await reserve(store, row.id, 30_000);
     const b = await reserve(store, row.id, 50_000);
@@ -229,7 +239,7 @@ describe('a writer thread that cannot run', () => {
     const writer = new SettlementWriter(store, pino({ level: 'silent' }));
     const results = await Promise.all([writer.submit({ reservation: a, usage: usageRecord(row.id, 20_000) }), writer.submit({ reservation: b, usage: usageRecord(row.id, 15_000) })]);
 
-    assert.match(String(failure?.message), /exited with code 7/);
+    assert.match(String(failures[0]?.message), /exited with code 7/);
     assert.equal(store.writer!.running, false);
     assert.deepEqual(results.map((r) => r.duplicate), [true, true], 'retried on the gateway connection, found written');
     assert.deepEqual(await money(store, row.id), { balance: 65_000, reserved: 0, spent: 35_000 });
@@ -243,8 +253,23 @@ describe('a writer thread that cannot run', () => {
     store.local!.resize(rest.id, 5_000);
     assert.deepEqual(await writer.submit({ reservation: rest, usage: usageRecord(row.id, 5_000) }), { chargedNano: 5_000, uncoveredNano: 0, duplicate: false });
     assert.deepEqual(await money(store, row.id), { balance: 60_000, reserved: 0, spent: 40_000 });
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
+  });
+
+  it('a balance read in flight when it dies is read on the gateway connection: the request still gets its credit', async () => {
+    const { store, failures, close } = await storeWhoseThreadDiesAfterCommit();
+    const { row: first } = await createKey(store, { name: 'settling', creditNano: 10_000 });
+    const { row: second } = await createKey(store, { name: 'reading', creditNano: 7_000 });
+    const r = await reserve(store, first.id, 4_000);
+    const settling = settleCredits(store, [{ reservation: r, usage: usageRecord(first.id, 4_000) }]);
+    // The second key's balance is unknown to the mirror: its read goes to the thread, behind the batch.
+    const reserving = reserveCredit(store, second.id, (available) => available, HOUR);
+    await assert.rejects(settling, /thread stopped/); // the settlement writer retries it (test above)
+    const outcome = await reserving;
+    assert.ok(outcome.ok, 'reserved on the gateway connection');
+    assert.equal(outcome.reservation.amountNano, 7_000);
+    assert.equal(failures.length, 1);
+    await close();
   });
 
   it('once stopping, it refuses new work at once instead of leaving it unanswered', async () => {
