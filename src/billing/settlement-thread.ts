@@ -14,8 +14,8 @@
 // settlement arithmetic (settlement-charges.ts), whose source settlement-worker.ts puts before it.
 
 import type SQLite from 'better-sqlite3';
-import type { SettlementResult, UsageRecord } from './settlement.js';
-import { chargeBatch, freshItems, type KeyFunds } from './settlement-charges.js';
+import type { SettlementResult } from './settlement.js';
+import { chargeBatch, freshItems, type ChargeItem, type KeyFunds } from './settlement-charges.js';
 
 export interface ThreadSettings {
   /** Path of better-sqlite3 and of the database file. */
@@ -30,14 +30,22 @@ export interface ThreadSettings {
   timerEveryMs: number;
 }
 
-export interface ThreadItem {
-  usage: UsageRecord & { created_at: number };
-  /** The reservation and what the gateway's mirror held for it when the batch was sent. */
-  reservation?: { id: string; keyId: string; held: number };
+/**
+ * A batch as flat arrays of plain values: copying them to the thread costs a third of what copying
+ * an object per record did (~35 vs ~100 µs for 50 records), and that copy is on the event loop.
+ */
+export interface ThreadBatch {
+  /** Each record's values in the order of usageColumns, created_at filled in. */
+  rows: unknown[];
+  /** Three values per record: its reservation's id, key id, and what the gateway's mirror held for it
+   * when the batch was sent; null, null, 0 for a record without one. */
+  reservations: Array<string | number | null>;
+  /** Each key's open reservations, as sent. */
+  reservedOf: Record<string, number>;
 }
 
 export type ThreadRequest =
-  | { id: number; type: 'settle'; items: ThreadItem[]; /** Each key's open reservations, as sent. */ reservedOf: Record<string, number> }
+  | ({ id: number; type: 'settle' } & ThreadBatch)
   | { id: number; type: 'balance'; keyId: string }
   | { id: number; type: 'version' }
   | { id: number; type: 'stop' };
@@ -79,8 +87,22 @@ export function settlementThread(): void {
   const balanceOf = statement('select "balance_nano" from "api_keys" where "id" = ?').pluck();
   const DOES_NOT_FIT = new Error('a charge does not fit');
 
-  const settleOnce = (items: ThreadItem[], reservedOf: Record<string, number>, clamp: boolean): ThreadSettled => {
-    const ids = items.map((i) => i.usage.id);
+  const width = settings.usageColumns.length;
+  const column = { id: settings.usageColumns.indexOf('id'), cost: settings.usageColumns.indexOf('cost_nano'), model: settings.usageColumns.indexOf('model') };
+
+  const settleOnce = ({ rows, reservations, reservedOf }: ThreadBatch, clamp: boolean): ThreadSettled => {
+    const items: ChargeItem[] = [];
+    const held = new Map<string, number>();
+    for (let i = 0; i < rows.length / width; i++) {
+      const reservationId = reservations[3 * i] as string | null;
+      const item: ChargeItem = { id: rows[i * width + column.id] as string, cost: rows[i * width + column.cost] as number };
+      if (reservationId) {
+        item.reservation = { id: reservationId, keyId: reservations[3 * i + 1] as string };
+        held.set(reservationId, reservations[3 * i + 2] as number);
+      }
+      items.push(item);
+    }
+    const ids = items.map((i) => i.id);
     const fresh = freshItems(ids, statement(`select "id" from "usage" where "id" in (${Array(ids.length).fill('?').join(', ')})`).pluck().all(...ids) as string[]);
     let funds: Map<string, KeyFunds> | undefined;
     if (clamp) {
@@ -91,20 +113,13 @@ export function settlementThread(): void {
         if (balance !== undefined) funds.set(r!.keyId, { balance, reserved: reservedOf[r!.keyId] ?? 0 });
       }
     }
-    const held = new Map<string, number>();
-    for (const { reservation: r } of items) if (r) held.set(r.id, r.held);
-    const batch = chargeBatch(
-      items.map(({ usage, reservation }) => ({ id: usage.id, cost: usage.cost_nano, ...(reservation ? { reservation } : {}) })),
-      fresh,
-      (id) => held.get(id) ?? 0,
-      funds,
-    );
+    const batch = chargeBatch(items, fresh, (id) => held.get(id) ?? 0, funds);
     const now = Date.now();
     const ledger: unknown[] = [];
     for (const [i, charge] of batch.charges) {
-      const { usage, reservation } = items[i];
       if (!(charge > 0)) continue;
-      const row: Record<string, unknown> = { key_id: reservation!.keyId, kind: 'charge', amount_nano: -charge, request_id: usage.id, note: usage.model, created_at: now };
+      const { id, reservation } = items[i];
+      const row: Record<string, unknown> = { key_id: reservation!.keyId, kind: 'charge', amount_nano: -charge, request_id: id, note: rows[i * width + column.model], created_at: now };
       for (const c of settings.ledgerColumns) ledger.push(row[c] ?? null);
     }
     const ledgerRows = ledger.length / settings.ledgerColumns.length;
@@ -112,8 +127,7 @@ export function settlementThread(): void {
     if (fresh.length) {
       const values: unknown[] = [];
       for (const i of fresh) {
-        const usage = items[i].usage as unknown as Record<string, unknown>;
-        for (const c of settings.usageColumns) values.push(c === 'cost_nano' ? (batch.charges.get(i) ?? 0) : (usage[c] ?? null));
+        for (let c = 0; c < width; c++) values.push(c === column.cost ? (batch.charges.get(i) ?? 0) : rows[i * width + c]);
       }
       statement(insertText('usage', settings.usageColumns, fresh.length, ' on conflict ("id") do nothing')).run(...values);
     }
@@ -132,14 +146,14 @@ export function settlementThread(): void {
     }
     return { results: batch.results, charged: [...batch.totals].map(([keyId, t]) => [keyId, t.charged]), released: batch.released, staleKeys: batch.staleKeys };
   };
-  const optimistic = db.transaction((items: ThreadItem[], reservedOf: Record<string, number>) => settleOnce(items, reservedOf, false));
-  const clamped = db.transaction((items: ThreadItem[], reservedOf: Record<string, number>) => settleOnce(items, reservedOf, true));
-  const settle = (items: ThreadItem[], reservedOf: Record<string, number>): ThreadSettled => {
+  const optimistic = db.transaction((batch: ThreadBatch) => settleOnce(batch, false));
+  const clamped = db.transaction((batch: ThreadBatch) => settleOnce(batch, true));
+  const settle = (batch: ThreadBatch): ThreadSettled => {
     try {
-      return optimistic.immediate(items, reservedOf);
+      return optimistic.immediate(batch);
     } catch (err) {
       if (err !== DOES_NOT_FIT) throw err;
-      return clamped.immediate(items, reservedOf);
+      return clamped.immediate(batch);
     }
   };
 
@@ -166,7 +180,7 @@ export function settlementThread(): void {
     let reply: ThreadReply;
     try {
       const value =
-        request.type === 'settle' ? settle(request.items, request.reservedOf)
+        request.type === 'settle' ? settle(request)
         : request.type === 'balance' ? (balanceOf.get(request.keyId) ?? null)
         : db.pragma('data_version', { simple: true });
       reply = { id: request.id, ok: true, value };

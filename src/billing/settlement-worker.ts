@@ -19,7 +19,7 @@ import type SQLite from 'better-sqlite3';
 import type { LocalCredit } from './local-credit.js';
 import { COLUMNS, type Settlement, type SettlementResult } from './settlement.js';
 import { chargeBatch, freshItems } from './settlement-charges.js';
-import { settlementThread, type ThreadItem, type ThreadReply, type ThreadRequest, type ThreadSettings, type ThreadSettled } from './settlement-thread.js';
+import { settlementThread, type ThreadBatch, type ThreadReply, type ThreadRequest, type ThreadSettings, type ThreadSettled } from './settlement-thread.js';
 
 /** SQLite's own default, restored on the gateway's connection if the thread stops working. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
@@ -112,15 +112,17 @@ export function startSettlementWorker(
     },
     settle(settlements) {
       const now = Date.now();
-      const reservedOf: Record<string, number> = {};
-      const items = settlements.map(({ usage, reservation }): ThreadItem => {
-        if (reservation) reservedOf[reservation.keyId] = local.reservedOf(reservation.keyId);
-        return {
-          usage: { ...usage, created_at: usage.created_at ?? now },
-          ...(reservation ? { reservation: { id: reservation.id, keyId: reservation.keyId, held: local.amountHeld(reservation.id) } } : {}),
-        };
-      });
-      return ask({ id: nextId++, type: 'settle', items, reservedOf }, (value) => {
+      const batch: ThreadBatch = { rows: [], reservations: [], reservedOf: {} };
+      for (const { usage, reservation } of settlements) {
+        for (const c of COLUMNS.usage) batch.rows.push(c === 'created_at' ? (usage.created_at ?? now) : (usage[c] ?? null));
+        if (!reservation) {
+          batch.reservations.push(null, null, 0);
+          continue;
+        }
+        batch.reservations.push(reservation.id, reservation.keyId, local.amountHeld(reservation.id));
+        batch.reservedOf[reservation.keyId] = local.reservedOf(reservation.keyId);
+      }
+      return ask({ id: nextId++, type: 'settle', ...batch }, (value) => {
         const settled = value as ThreadSettled;
         local.settle({ charged: new Map(settled.charged), reservationIds: settled.released });
         local.forget(settled.staleKeys);
