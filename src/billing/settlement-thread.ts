@@ -28,6 +28,9 @@ export interface ThreadSettings {
   afterCommitEveryMs: number;
   /** And on a timer, for what other connections write. */
   timerEveryMs: number;
+  /** Work at most this long at a stretch, then pause this long (settlement-worker.ts says why). */
+  sliceMs: number;
+  pauseMs: number;
 }
 
 /**
@@ -74,7 +77,16 @@ export function settlementThread(): void {
   db.pragma('wal_autocheckpoint = 0');
   const port = parentPort!;
 
-  // Statements by text: a batch of n records needs its own multi-row text, and counts are few (≤ 64).
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let workingSince = 0;
+  /** Between statements: a moment off the core once the thread has worked a slice without a break. */
+  const breathe = () => {
+    if (performance.now() - workingSince < settings.sliceMs) return;
+    Atomics.wait(pause, 0, 0, settings.pauseMs);
+    workingSince = performance.now();
+  };
+
+  // Statements by text: a batch of n records needs its own multi-row text, and counts are few (≤ 16).
   const prepared = new Map<string, SQLite.Statement>();
   const statement = (text: string) => {
     let s = prepared.get(text);
@@ -84,6 +96,15 @@ export function settlementThread(): void {
   const marks = (n: number, width: number) => Array(n).fill(`(${Array(width).fill('?').join(', ')})`).join(', ');
   const insertText = (table: string, columns: readonly string[], n: number, tail: string) =>
     `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${marks(n, columns.length)}${tail}`;
+  /** Rows (their values in column order) inserted in pieces of at most 16, a breath before each. */
+  const insertRows = (table: string, columns: readonly string[], values: unknown[], tail = '') => {
+    const piece = 16 * columns.length;
+    for (let at = 0; at < values.length; at += piece) {
+      breathe();
+      const part = values.slice(at, at + piece);
+      statement(insertText(table, columns, part.length / columns.length, tail)).run(...part);
+    }
+  };
   const balanceOf = statement('select "balance_nano" from "api_keys" where "id" = ?').pluck();
   const DOES_NOT_FIT = new Error('a charge does not fit');
 
@@ -122,15 +143,13 @@ export function settlementThread(): void {
       const row: Record<string, unknown> = { key_id: reservation!.keyId, kind: 'charge', amount_nano: -charge, request_id: id, note: rows[i * width + column.model], created_at: now };
       for (const c of settings.ledgerColumns) ledger.push(row[c] ?? null);
     }
-    const ledgerRows = ledger.length / settings.ledgerColumns.length;
-    if (ledgerRows) statement(insertText('ledger', settings.ledgerColumns, ledgerRows, '')).run(...ledger);
-    if (fresh.length) {
-      const values: unknown[] = [];
-      for (const i of fresh) {
-        for (let c = 0; c < width; c++) values.push(c === column.cost ? (batch.charges.get(i) ?? 0) : rows[i * width + c]);
-      }
-      statement(insertText('usage', settings.usageColumns, fresh.length, ' on conflict ("id") do nothing')).run(...values);
+    insertRows('ledger', settings.ledgerColumns, ledger);
+    const values: unknown[] = [];
+    for (const i of fresh) {
+      for (let c = 0; c < width; c++) values.push(c === column.cost ? (batch.charges.get(i) ?? 0) : rows[i * width + c]);
     }
+    insertRows('usage', settings.usageColumns, values, ' on conflict ("id") do nothing');
+    breathe();
     for (const [keyId, { charged, released: freed }] of batch.totals) {
       if (!charged) continue;
       if (clamp) {
@@ -144,6 +163,7 @@ export function settlementThread(): void {
       ).run(charged, charged, keyId, othersHold, charged);
       if (changes === 0) throw DOES_NOT_FIT;
     }
+    breathe(); // before the commit
     return { results: batch.results, charged: [...batch.totals].map(([keyId, t]) => [keyId, t.charged]), released: batch.released, staleKeys: batch.staleKeys };
   };
   const optimistic = db.transaction((batch: ThreadBatch) => settleOnce(batch, false));
@@ -160,6 +180,7 @@ export function settlementThread(): void {
   let checkpointedAt = 0;
   let behind = false;
   const checkpoint = () => {
+    breathe();
     checkpointedAt = Date.now();
     const [result] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
     // Another connection's reader held frames back: the WAL cannot start over until they are copied.
@@ -170,6 +191,7 @@ export function settlementThread(): void {
   const timer = setInterval(() => Date.now() - checkpointedAt >= settings.timerEveryMs && checkpoint(), settings.timerEveryMs);
 
   port.on('message', (request: ThreadRequest) => {
+    workingSince = performance.now();
     if (request.type === 'stop') {
       clearInterval(timer);
       db.close();
