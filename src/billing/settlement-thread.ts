@@ -86,7 +86,7 @@ export function settlementThread(): void {
     workingSince = performance.now();
   };
 
-  // Statements by text: a batch of n records needs its own multi-row text, and counts are few (≤ 16).
+  // Statements by text: n records need their own multi-row text, and counts are few (batches ≤ 64, inserts ≤ 16).
   const prepared = new Map<string, SQLite.Statement>();
   const statement = (text: string) => {
     let s = prepared.get(text);
