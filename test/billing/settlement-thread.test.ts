@@ -163,8 +163,11 @@ describe('checkpoints on the writer thread', () => {
     const frames = t.logs.map((c) => c.log);
     const written = frames.reduce((a, b) => a + b, 0);
     assert.ok(Math.max(...frames) < written / 5, `the WAL started over at each commit (${frames.join(', ')} frames)`);
+    // Each batch of 64 went in pieces of 16 rows: every row and charge is there, once.
     const file = new SQLite(t.path, { readonly: true });
     assert.equal((file.prepare('select count(*) as n from usage').get() as { n: number }).n, 30 * 64);
+    assert.equal((file.prepare("select count(distinct request_id) as n from ledger where kind = 'charge'").get() as { n: number }).n, 30 * 64);
+    assert.equal((file.prepare('select balance_nano as b from api_keys').get() as { b: number }).b, 1e15 - 30 * 64 * 1_000);
     file.close();
   });
 
