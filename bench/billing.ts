@@ -72,21 +72,24 @@ async function measure(kind: BackendKind, requests: number): Promise<{ rows: Bil
       const key: CallerKey = { id: row.id, name: row.name, models: null, rpmLimit: row.rpm_limit, tpmLimit: row.tpm_limit };
       for (const concurrency of CONCURRENCY) {
         const latencies: number[] = [];
+        // Every settlement of this cell is written before the next cell starts, so none of them runs
+        // behind the next cell's measurements (or behind the settlement throughput below).
+        const settling: Array<Promise<unknown>> = [];
         let next = 0;
         const worker = async () => {
           while (next++ < requests) {
             const t0 = performance.now();
             const prepared = await prepareCall(gw, key, REQUEST);
             latencies.push(performance.now() - t0);
-            void settle(gw, {
+            settling.push(settle(gw, {
               requestId: randomUUID(), keyId: key.id, requestedModel: REQUEST.model, served: prepared.model.entry,
               reservation: prepared.reservation, estimated: false, status: 'ok', httpStatus: 200, stream: false, startedAt: Date.now(),
               billable: { inputTokens: 25, cachedInputTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, outputTokens: 20, reasoningTokens: 0, promptTokens: 25 },
-            });
+            }));
           }
         };
         await Promise.all(Array.from({ length: concurrency }, worker));
-        while (gw.pending.size) await Promise.allSettled([...gw.pending]);
+        await Promise.all(settling);
         latencies.sort((a, b) => a - b);
         rows.push({
           backend: kind, limits, concurrency,
