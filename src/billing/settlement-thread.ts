@@ -45,6 +45,8 @@ export interface ThreadBatch {
   reservations: Array<string | number | null>;
   /** Each key's open reservations, as sent. */
   reservedOf: Record<string, number>;
+  /** Another full batch waits behind this one: write it without pauses. */
+  behind: boolean;
 }
 
 export type ThreadRequest =
@@ -79,9 +81,10 @@ export function settlementThread(): void {
 
   const pause = new Int32Array(new SharedArrayBuffer(4));
   let workingSince = 0;
+  let catchingUp = false;
   /** Between statements: a moment off the core once the thread has worked a slice without a break. */
   const breathe = () => {
-    if (performance.now() - workingSince < settings.sliceMs) return;
+    if (catchingUp || performance.now() - workingSince < settings.sliceMs) return;
     Atomics.wait(pause, 0, 0, settings.pauseMs);
     workingSince = performance.now();
   };
@@ -192,6 +195,7 @@ export function settlementThread(): void {
 
   port.on('message', (request: ThreadRequest) => {
     workingSince = performance.now();
+    catchingUp = request.type === 'settle' && request.behind;
     if (request.type === 'stop') {
       clearInterval(timer);
       db.close();

@@ -90,7 +90,8 @@ export class SettlementWriter {
   private async drain(): Promise<void> {
     let retryIn = 0;
     try {
-      const failed = await this.writeBatch(this.queue.splice(0, MAX_BATCH));
+      const batch = this.queue.splice(0, MAX_BATCH);
+      const failed = await this.writeBatch(batch, this.queue.length >= MAX_BATCH);
       if (failed.length) {
         // Keep failed items first so order is roughly kept, then wait before trying them again.
         this.queue.unshift(...failed);
@@ -104,9 +105,9 @@ export class SettlementWriter {
   }
 
   /** Writes a batch; returns the items that could not be written yet. */
-  private async writeBatch(batch: Pending[]): Promise<Pending[]> {
+  private async writeBatch(batch: Pending[], behind = false): Promise<Pending[]> {
     try {
-      const results = await settleCredits(this.store, batch.map((p) => p.settlement));
+      const results = await settleCredits(this.store, batch.map((p) => p.settlement), { behind });
       batch.forEach((p, i) => p.resolve(results[i]));
       return [];
     } catch (err) {

@@ -110,6 +110,26 @@ describe('the SQLite writer thread', () => {
     assert.deepEqual(store.local!.known(row.id), { balance: 0, reserved: 0 });
   });
 
+  it('a batch with another full batch waiting behind it is sent as behind (the thread then skips its pauses)', async () => {
+    const { row } = await createKey(store, { name: 'backlog', creditNano: 1_000_000 });
+    const flags: boolean[] = [];
+    const writer = store.writer!;
+    const settle = writer.settle.bind(writer);
+    writer.settle = (items, behind) => (flags.push(Boolean(behind)), settle(items, behind));
+    try {
+      const batching = new SettlementWriter(store, pino({ level: 'silent' }));
+      const reservations = [];
+      for (let i = 0; i < 200; i++) reservations.push(await reserve(store, row.id, 1_000));
+      const results = await Promise.all(reservations.map((r) => batching.submit({ reservation: r, usage: usageRecord(row.id, 1_000) })));
+      assert.ok(results.every((r) => r.chargedNano === 1_000));
+    } finally {
+      writer.settle = settle;
+    }
+    // 200 at once: 64 with 136 waiting, 64 with 72 waiting, 64 with 8, then the 8.
+    assert.deepEqual(flags, [true, true, false, false]);
+    assert.deepEqual(await money(store, row.id), { balance: 800_000, reserved: 0, spent: 200_000 });
+  });
+
   it('credit removed by another connection behind the mirror: the charge is what the balance holds', async () => {
     const { row } = await createKey(store, { name: 'clamp', creditNano: 100_000 });
     const r = await reserve(store, row.id, 80_000);
