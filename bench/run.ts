@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const fst = await spawnPrintingUrl([...tsx, join(root, 'bench/fastify-proxy.ts')], { UPSTREAM: upstream.url });
   children.push(fst);
   const entry = opts.source ? [...tsx, join(root, 'src/main.ts')] : [join(root, 'dist/src/main.js')];
-  const prof = [...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'prof')}`] : []), ...(process.env.BENCH_NODE_ARGS?.split(' ') ?? [])];
+  const prof = [...(opts['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'prof')}`] : []), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const startOmnigate = async (name: string, entryArgs: string[]) => {
     const child = await spawnOmnigate(
       [...prof, ...entryArgs],

@@ -181,13 +181,12 @@ export function settlementThread(): void {
   };
 
   let checkpointedAt = 0;
-  let behind = false;
+  let framesHeldBack = false;
   const checkpoint = () => {
-    breathe();
     checkpointedAt = Date.now();
     const [result] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
     // Another connection's reader held frames back: the WAL cannot start over until they are copied.
-    behind = result.checkpointed < result.log;
+    framesHeldBack = result.checkpointed < result.log;
     port.postMessage({ checkpoint: { log: result.log, checkpointed: result.checkpointed } } satisfies ThreadReply);
   };
   // Writes of other connections (admin requests, the CLI) are checkpointed too, at the latest after this.
@@ -215,6 +214,9 @@ export function settlementThread(): void {
       reply = { id: request.id, ok: false, error: { message: String(e?.message ?? err), code: e?.code } };
     }
     port.postMessage(reply);
-    if (request.type === 'settle' && reply.ok && (behind || Date.now() - checkpointedAt >= settings.afterCommitEveryMs)) checkpoint();
+    if (request.type === 'settle' && reply.ok && (framesHeldBack || Date.now() - checkpointedAt >= settings.afterCommitEveryMs)) {
+      breathe(); // between the commit and the checkpoint; the timer's checkpoints find the thread idle
+      checkpoint();
+    }
   });
 }

@@ -150,9 +150,9 @@ export function startSettlementWorker(
     dataVersion: () => ask<number>({ id: nextId++, type: 'version' }),
     async stop() {
       if (!running) return;
+      // From here the thread stays held until it has exited (answers no longer unref it): awaiting an
+      // unref'd thread would let the process end mid-shutdown.
       stopping = true;
-      // Held again until it has exited: awaiting an unref'd thread would let the process end mid-shutdown.
-      thread.ref();
       const stopped = ask({ id: nextId++, type: 'stop' }).catch(() => {});
       // What was asked before is answered first; what is asked from now on is refused at once (the
       // thread would never read it).
