@@ -49,15 +49,17 @@ async function answerStreamed(gw: Gateway, call: ChatCall, turn: PreparedTurn, f
   let usage: Usage | null = null;
   let finishReason: FinishReason | null = null;
   try {
-    for await (const chunk of streamChat(gw, call)) {
+    for await (const batch of streamChat(gw, call)) {
       start();
-      if (chunk.usage) usage = chunk.usage;
-      const choice = chunk.choices[0];
-      if (choice?.finish_reason) finishReason = choice.finish_reason;
-      const piece = choice?.delta.content;
-      if (!piece) continue;
-      answer += piece;
-      writer.send({ id: turn.id, answer, delta_answer: piece });
+      for (const chunk of batch) {
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const piece = choice?.delta.content;
+        if (!piece) continue;
+        answer += piece;
+        writer.send({ id: turn.id, answer, delta_answer: piece });
+      }
     }
   } catch (err) {
     // Cut short (client gone, upstream failure after the first byte): keep what was answered, marked

@@ -54,7 +54,7 @@ class SseAnswerWriter implements AnswerStreamWriter {
   }
 
   send(payload: unknown): void {
-    this.sse.send(payload);
+    this.sse.send([payload]);
   }
 
   end(): void {

@@ -1,7 +1,7 @@
 // The chat pipeline: prepare (model, checks, reservation) → route (retries, fallbacks) → collect or
 // stream through the adapter → settle exactly once. Both entry points end in settle() whatever happens.
 
-import type { BillableUsage, ChatCompletion, ChatCompletionChunk, ChatRequest, TranslateContext, Usage } from '../providers/types.js';
+import type { BillableUsage, ChatCompletion, ChatCompletionChunk, ChatRequest, SseEvent, TranslateContext, Usage } from '../providers/types.js';
 import { ProviderError } from '../providers/types.js';
 import { completionToChunks } from '../providers/openai-responses/synthesize-chunks.js';
 import { countTextTokens } from '../billing/estimate-tokens.js';
@@ -10,7 +10,7 @@ import { GatewayError, upstreamFailure, upstreamTimeout } from './errors.js';
 import { prepareCall } from './prepare.js';
 import type { CallAbort, CancelSignal } from './call-abort.js';
 import { callUpstream } from './route.js';
-import { parseSse } from './sse-parser.js';
+import { SseParser } from './sse-parser.js';
 import { settle, type Outcome } from './settle.js';
 import { UpstreamTransportError, classifyTransportError } from './upstream-client.js';
 
@@ -141,10 +141,11 @@ function usageOf(b: BillableUsage): Usage {
 }
 
 /**
- * Streams chunks for one request. Errors thrown before the first chunk become an HTTP error response;
- * after it, the caller ends the stream with an error event. Nothing is retried after the first chunk.
+ * Streams chunks for one request, in batches: the chunks of one upstream network read together (one
+ * async step per read, not per chunk). Errors thrown before the first batch become an HTTP error
+ * response; after it, the caller ends the stream with an error event. Nothing is retried after the first batch.
  */
-export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<ChatCompletionChunk> {
+export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<ChatCompletionChunk[]> {
   const outcome: Outcome = {
     requestId: call.requestId, keyId: call.key.id, requestedModel: call.request.model,
     estimated: false, status: 'error', httpStatus: 500, stream: true, startedAt: Date.now(),
@@ -178,17 +179,35 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     if (attempt.streamed) {
       const translator = attempt.adapter.createStreamTranslator(ctx);
       billableOf = () => translator.billableUsage();
+      let translated = 0;
+      // An event the adapter throws on (an upstream error payload) ends the stream, but only after the
+      // chunks of the same read that came before it: the client gets those, and they are billed.
+      let failure: unknown;
+      const translate = (events: SseEvent[]): ChatCompletionChunk[] => {
+        const out: ChatCompletionChunk[] = [];
+        try {
+          for (const event of events) for (const chunk of translator.push(event)) out.push(chunk);
+        } catch (err) {
+          failure = err;
+        }
+        translated += out.length;
+        return out;
+      };
       chunks = (async function* () {
-        let translated = 0;
-        for await (const event of parseSse(attempt.stream)) {
-          const out = translator.push(event);
-          translated += out.length;
-          yield out;
+        const sse = new SseParser();
+        for await (const piece of attempt.stream) {
+          yield translate(sse.push(piece));
+          if (failure) throw failure;
+        }
+        const last = translate(sse.end());
+        if (failure) {
+          yield last;
+          throw failure;
         }
         // Nothing readable in the whole stream (not SSE, or no event the adapter understood): an upstream
         // failure, not an empty answer the adapter's finish() would dress up as one.
         if (translated === 0) throw new UnreadableUpstream('the upstream stream held no readable event');
-        yield translator.finish();
+        yield [...last, ...translator.finish()];
       })();
     } else {
       const whole = await attempt.response.body.json();
@@ -200,6 +219,7 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     }
     let finished = false;
     for await (const batch of chunks) {
+      const out: ChatCompletionChunk[] = [];
       for (const chunk of batch) {
         if (chunk.choices.length === 0 && chunk.usage) {
           if (!includeUsage || sentUsage) continue;
@@ -209,9 +229,11 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
           if (chunk.usage !== undefined) delete chunk.usage;
           if (!finished) finished = chunk.choices.some((c) => c.finish_reason);
         }
-        outcome.firstTokenAt ??= Date.now();
-        yield stamp(chunk);
+        out.push(stamp(chunk));
       }
+      if (!out.length) continue;
+      outcome.firstTokenAt ??= Date.now();
+      yield out;
     }
     // An upstream stream that closed without a finish reason was cut short (or was never a stream: malformed
     // SSE): the client must not take a partial answer for a whole one, so it ends with an error, not [DONE].
@@ -222,7 +244,7 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
       outcome.estimated = true;
     }
     if (includeUsage && !sentUsage) {
-      yield stamp({ id: streamId, object: 'chat.completion.chunk', created, model: call.request.model, choices: [], usage: usageOf(outcome.billable) });
+      yield [stamp({ id: streamId, object: 'chat.completion.chunk', created, model: call.request.model, choices: [], usage: usageOf(outcome.billable) })];
     }
     outcome.status = 'ok';
     outcome.httpStatus = 200;

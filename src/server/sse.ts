@@ -38,11 +38,16 @@ export class SseWriter {
     // Headers go out with the first chunk; flushing them alone would cost an extra packet per stream.
   }
 
-  /** False when the client is not keeping up (or gone): wait for 'drain' before sending more. */
-  send(payload: unknown): boolean {
+  /**
+   * Sends chunks as events, in one write. False when the client is not keeping up (or gone): wait for
+   * 'drain' before sending more.
+   */
+  send(payloads: readonly unknown[]): boolean {
     if (this.res.destroyed) return false;
     this.batch();
-    return this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    let text = '';
+    for (const payload of payloads) text += `data: ${JSON.stringify(payload)}\n\n`;
+    return this.res.write(text);
   }
 
   /** A comment line: ignored by clients, keeps proxies from closing an idle connection. */

@@ -148,6 +148,25 @@ describe('OpenAI upstream', () => {
     assert.equal(body.reasoning_effort, 'low');
   });
 
+  test('an error event in the same network read as the content before it: the content arrives, then the error, billed', async () => {
+    const error = JSON.stringify({ error: { message: 'The server is overloaded.', type: 'server_error' } });
+    h.sim.enqueue({ kind: 'sse', frames: [], raw: `data: ${chunk({ role: 'assistant', content: 'Partial ' })}\n\ndata: ${chunk({ content: 'answer' })}\n\ndata: ${error}\n\n` });
+    const { data: stream, response } = await h.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], stream: true }).withResponse();
+    let text = '';
+    await assert.rejects(async () => {
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+    }, /overloaded/);
+    assert.equal(text, 'Partial answer');
+    const requestId = response.headers.get('x-request-id');
+    let record: any;
+    for (const giveUpAt = Date.now() + 5_000; !record && Date.now() < giveUpAt; await new Promise((r) => setTimeout(r, 20))) {
+      record = (await waitForUsage(h, h.keyId, 1)).find((r) => r.id === requestId);
+    }
+    assert.equal(record.status, 'error');
+    assert.equal(record.estimated, true, 'no upstream usage: the streamed text is counted');
+    assert.ok(record.completion_tokens > 0 && record.cost_nano > 0);
+  });
+
   test('a recorded OpenAI stream replays through the gateway intact', async () => {
     h.sim.enqueue(replayChunks('openai/chat_openai-text.chunks.txt', { done: true }));
     const stream = await h.client.chat.completions.create({ model: 'gpt-4.1-nano', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });

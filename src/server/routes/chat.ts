@@ -61,11 +61,11 @@ export function registerChatRoutes(app: FastifyInstance, gw: Gateway, auth: auth
     }, gw.config.streamKeepAliveMs);
     const chunks = streamChat(gw, { requestId, key, request: chatRequest, abort: aborted });
     try {
-      for await (const chunk of chunks) {
+      for await (const batch of chunks) {
         start();
         lastWrite = Date.now();
         // Backpressure: a slow reader makes the upstream wait instead of the gateway buffering its stream.
-        if (!sse.send(chunk)) await drained(reply.raw);
+        if (!sse.send(batch)) await drained(reply.raw);
       }
       start();
       sse.done();
