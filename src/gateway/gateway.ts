@@ -22,6 +22,8 @@ export interface Gateway {
   billing: Billing;
   /** Settlements not yet written; shutdown waits for them so no usage record is lost. */
   pending: Set<Promise<unknown>>;
+  /** The same, by key, for those that release a reservation (see settlementsOf). */
+  settling: Map<string, Set<Promise<unknown>>>;
 }
 
 /** The authenticated caller of a /v1 request. */
@@ -40,6 +42,25 @@ export function track<T>(gw: Gateway, work: Promise<T>): Promise<T> {
     () => gw.pending.delete(work),
   );
   return work;
+}
+
+/** Tracks the settlement of a finished request of `keyId` until it is written. */
+export function trackSettlement<T>(gw: Gateway, keyId: string, work: Promise<T>): Promise<T> {
+  let ofKey = gw.settling.get(keyId);
+  if (!ofKey) gw.settling.set(keyId, (ofKey = new Set()));
+  ofKey.add(work);
+  const done = () => {
+    ofKey.delete(work);
+    if (!ofKey.size && gw.settling.get(keyId) === ofKey) gw.settling.delete(keyId);
+  };
+  work.then(done, done);
+  return work;
+}
+
+/** Resolves once every settlement of `keyId` tracked now is written (or failed), or undefined if there is none. */
+export function settlementsOf(gw: Gateway, keyId: string): Promise<unknown> | undefined {
+  const ofKey = gw.settling.get(keyId);
+  return ofKey?.size ? Promise.allSettled([...ofKey]) : undefined;
 }
 
 /**

@@ -19,12 +19,14 @@ import { reserveCredit, type Reservation } from '../billing/credit.js';
 import { estimatePromptTokens } from '../billing/estimate-tokens.js';
 import { inputNanoPerToken, nanoToUsd, outputNanoPerToken, pricingOf } from '../billing/prices.js';
 import type { RateTicket } from '../billing/rate-limit.js';
-import type { CallerKey, Gateway } from './gateway.js';
+import { settlementsOf, type CallerKey, type Gateway } from './gateway.js';
 import { hasImages } from './inline-images.js';
 import { insufficientQuota, invalidRequest, modelNotAllowed, modelNotFound, providerNotConfigured, rateLimited } from './errors.js';
 
 /** Tokenizers differ between vendors by a few tens of percent: reserve for the larger count. */
 const PROMPT_ESTIMATE_MARGIN = 1.3;
+/** How long a refused reservation waits for the key's settlements in flight before it is refused for good. */
+const SETTLEMENT_WAIT_MS = 2_000;
 
 export interface PreparedCall {
   model: ResolvedModel;
@@ -108,12 +110,12 @@ export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequ
   const asked = request.max_completion_tokens ?? request.max_tokens;
   const wanted = Math.min(asked ?? worst.maxOutput, worst.maxOutput);
   let affordable: number | undefined;
-  let outcome;
-  try {
-    outcome = await reserveCredit(
+  const reserve = () =>
+    reserveCredit(
       gw.store,
       key.id,
       (available) => {
+        affordable = undefined;
         const full = worst.promptNano + Math.ceil(wanted * choices * worst.perOutputNano);
         if (full <= available) return full;
         if (asked !== undefined || worst.perOutputNano === 0) return 0;
@@ -124,6 +126,18 @@ export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequ
       },
       gw.billing.reservationTtlMs,
     );
+  let outcome;
+  try {
+    outcome = await reserve();
+    // On PostgreSQL a finished request's reservation is released by its settlement, written just after
+    // the answer: a client that sends its next request at once could find its credit still held by the
+    // last one (all of it, when that one had no max_tokens). Refused then, it waits for those settlements.
+    // SQLite needs no wait: there a finished request's reservation shrinks to its cost as it settles.
+    const settling = outcome.ok || gw.store.local ? undefined : settlementsOf(gw, key.id);
+    if (settling) {
+      await Promise.race([settling, new Promise((resolve) => setTimeout(resolve, SETTLEMENT_WAIT_MS).unref())]);
+      outcome = await reserve();
+    }
   } catch (err) {
     if (ticket) void gw.billing.limiter.settle(key.id, ticket, 0);
     throw err;

@@ -7,7 +7,7 @@ import type { Reservation } from '../billing/credit.js';
 import { costNano, pricingOf } from '../billing/prices.js';
 import type { ModelEntry } from '../catalog/types.js';
 import type { Deployment } from '../catalog/catalog.js';
-import type { Gateway } from './gateway.js';
+import { trackSettlement, type Gateway } from './gateway.js';
 
 export interface Outcome {
   requestId: string;
@@ -43,7 +43,8 @@ export const ZERO_USAGE: BillableUsage = {
  * in gateway.ts), so shutdown waits for this too.
  */
 export function settle(gw: Gateway, o: Outcome): Promise<number> {
-  return new Promise<void>((resolve) => setImmediate(resolve)).then(() => settleNow(gw, o));
+  const work = new Promise<void>((resolve) => setImmediate(resolve)).then(() => settleNow(gw, o));
+  return o.reservation ? trackSettlement(gw, o.keyId, work) : work;
 }
 
 function settleNow(gw: Gateway, o: Outcome): Promise<number> {

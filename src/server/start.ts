@@ -53,7 +53,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const billing = await openBilling(config, store, log);
   const metrics = createMetrics();
   const breakers = createDeploymentBreakers(config, metrics, log);
-  const gw: Gateway = { config, catalog, store, agent, log, metrics, breakers, billing, pending: new Set() };
+  const gw: Gateway = { config, catalog, store, agent, log, metrics, breakers, billing, pending: new Set(), settling: new Map() };
   let draining = false;
   const app = buildApp(gw, { modules: options.modules, health: { isDraining: () => draining, checks: billing.checks } });
   await app.listen({ port: config.port, host: config.host });

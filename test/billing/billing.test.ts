@@ -94,6 +94,20 @@ for (const { kind, skip } of await backendKinds()) {
       assert.equal(m.reserved, 0);
     });
 
+    it('answers requests sent one after another even when each held the whole balance while it ran', async () => {
+      // Without max_tokens on a small balance, a request reserves all of it; the next one, sent as soon as
+      // the answer arrives, must find that reservation released (on PostgreSQL its settlement is written
+      // just after the answer), not be refused with 402.
+      const key = await h.createKey({ credit_usd: 0.01 });
+      h.sim.enqueue(...Array.from({ length: 5 }, () => openaiJson(usage(20, 10))));
+      for (let i = 0; i < 5; i++) {
+        const res = await postChat(h, key.key, { model: 'gpt-4.1', messages: HELLO });
+        assert.equal(res.status, 200, `request ${i + 1}: ${JSON.stringify(res.body).slice(0, 200)}`);
+      }
+      await settled(h);
+      assert.deepEqual(await money(storeOf(h), key.id), { balance: 1e7 - 5 * (20 * IN + 10 * OUT), reserved: 0, spent: 5 * (20 * IN + 10 * OUT) });
+    });
+
     it('records an upstream error once, charges nothing and releases the reservation', async () => {
       const key = await h.createKey({ credit_usd: 1 });
       h.sim.enqueue({ kind: 'json', status: 400, body: { error: { message: 'bad request upstream', type: 'invalid_request_error', code: null, param: null } } });
