@@ -35,7 +35,10 @@ export interface Reservation {
   rateTicket?: RateTicket;
 }
 
-export type ReserveOutcome = { ok: true; reservation: Reservation } | { ok: false; availableNano: number };
+export type ReserveOutcome =
+  | { ok: true; reservation: Reservation }
+  /** heldNano: what open reservations of the key held when it was refused (credit that may come back). */
+  | { ok: false; availableNano: number; heldNano: number };
 
 /** Optimistic attempts before giving up under heavy contention on one key (each re-reads the balance). */
 const RESERVE_ATTEMPTS = 8;
@@ -59,17 +62,19 @@ export async function reserveCredit(
     if (reservation) return { ok: true, reservation };
   }
   let available = 0;
+  let held = 0;
   for (let attempt = 0; attempt < RESERVE_ATTEMPTS; attempt++) {
     const row = await store.db.selectFrom('api_keys').select(['balance_nano', 'reserved_nano']).where('id', '=', keyId).executeTakeFirst();
-    if (!row) return { ok: false, availableNano: 0 };
+    if (!row) return { ok: false, availableNano: 0, heldNano: 0 };
     available = row.balance_nano - row.reserved_nano;
+    held = row.reserved_nano;
     const amount = Math.ceil(amountFor(available));
-    if (!(amount > 0) || amount > available) return { ok: false, availableNano: available };
+    if (!(amount > 0) || amount > available) return { ok: false, availableNano: available, heldNano: held };
     // Another request may have reserved since the read; then the condition fails and we size again.
     const reservation = await tryReserve(store, keyId, amount, ttlMs);
     if (reservation) return { ok: true, reservation };
   }
-  return { ok: false, availableNano: available };
+  return { ok: false, availableNano: available, heldNano: held };
 }
 
 async function reserveInProcess(
@@ -94,14 +99,14 @@ async function reserveInProcess(
           return !!row;
         });
     if (found === undefined) continue;
-    if (!found) return { ok: false, availableNano: 0 };
+    if (!found) return { ok: false, availableNano: 0, heldNano: 0 };
     money = local.known(keyId);
   }
-  if (!money) return { ok: false, availableNano: 0 };
+  if (!money) return { ok: false, availableNano: 0, heldNano: 0 };
   // From here to the reservation nothing yields, so no other request can reserve in between.
   const available = money.balance - money.reserved;
   const amount = Math.ceil(amountFor(available));
-  if (!(amount > 0) || amount > available) return { ok: false, availableNano: available };
+  if (!(amount > 0) || amount > available) return { ok: false, availableNano: available, heldNano: money.reserved };
   return { ok: true, reservation: local.reserve(keyId, amount, ttlMs) };
 }
 

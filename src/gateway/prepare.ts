@@ -27,6 +27,8 @@ import { insufficientQuota, invalidRequest, modelNotAllowed, modelNotFound, prov
 const PROMPT_ESTIMATE_MARGIN = 1.3;
 /** How long a refused reservation waits for the key's settlements in flight before it is refused for good. */
 const SETTLEMENT_WAIT_MS = 2_000;
+/** Then, while other reservations hold credit, the pauses before reading again (PostgreSQL). */
+const HELD_CREDIT_RECHECKS_MS = [10, 20, 40];
 
 export interface PreparedCall {
   model: ResolvedModel;
@@ -131,11 +133,18 @@ export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequ
     outcome = await reserve();
     // On PostgreSQL a finished request's reservation is released by its settlement, written just after
     // the answer: a client that sends its next request at once could find its credit still held by the
-    // last one (all of it, when that one had no max_tokens). Refused then, it waits for those settlements.
-    // SQLite needs no wait: there a finished request's reservation shrinks to its cost as it settles.
+    // last one (all of it, when that one had no max_tokens). Refused then, it waits for those settlements
+    // of this instance, and, while other reservations of the key are open (another instance's settlement
+    // may be a few milliseconds away), reads again a few times. SQLite needs neither: there a finished
+    // request's reservation shrinks to its cost as it settles, and every request of the file is here.
     const settling = outcome.ok || gw.store.local ? undefined : settlementsOf(gw, key.id);
     if (settling) {
       await Promise.race([settling, new Promise((resolve) => setTimeout(resolve, SETTLEMENT_WAIT_MS).unref())]);
+      outcome = await reserve();
+    }
+    for (const pause of gw.store.local ? [] : HELD_CREDIT_RECHECKS_MS) {
+      if (outcome.ok || outcome.heldNano === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
       outcome = await reserve();
     }
   } catch (err) {

@@ -123,7 +123,7 @@ for (const writerThread of [false, true]) describe(`credit on SQLite, held in pr
     await addCredit(cli, row.id, -40_000); // 60,000 left, 50,000 of it held
     await check();
     const outcome = await reserveCredit(store, row.id, () => 20_000, HOUR);
-    assert.deepEqual(outcome, { ok: false, availableNano: 10_000 });
+    assert.deepEqual(outcome, { ok: false, availableNano: 10_000, heldNano: 50_000 });
   });
 
   it('keeps credit added through this connection current without a check', async () => {

@@ -96,6 +96,21 @@ describe('three instances on one PostgreSQL and Redis', { skip }, () => {
     assert.deepEqual((await verifyLedger(store)).mismatches, []);
   });
 
+  it('answers a request sent to another instance right after an answer that held the whole balance', async () => {
+    // Without max_tokens on a small balance each request reserves all of it, and the instance that answered
+    // releases it a few milliseconds after the answer; the next request, on the next instance, must not be
+    // refused for it.
+    const { id, key } = await createKey({ credit_usd: 0.01 });
+    sim.reset();
+    sim.enqueue(...Array.from({ length: 6 }, () => openaiEither(usage(20, 10))));
+    for (let i = 0; i < 6; i++) {
+      const res = await post(i, '/v1/chat/completions', key, { model: 'gpt-4.1', messages: MESSAGES });
+      const text = await res.text();
+      assert.equal(res.status, 200, `request ${i + 1} (instance ${i % 3}): ${text.slice(0, 200)}`);
+    }
+    assert.equal(await usageCount(id, 6), 6);
+  });
+
   it('shares one RPM limit between the instances', async () => {
     const { key } = await createKey({ credit_usd: 1, rpm_limit: 10 });
     sim.reset();

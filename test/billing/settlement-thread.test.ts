@@ -101,7 +101,7 @@ describe('the SQLite writer thread', () => {
     store.local!.resize(a.id, 50_000); // A cost 50,000: it may grow by the 10,000 still free, no more
     assert.deepEqual(store.local!.known(row.id), { balance: 100_000, reserved: 100_000 });
     const settlingA = settleCredits(store, [{ reservation: a, usage: usageRecord(row.id, 50_000) }]);
-    assert.deepEqual(await reserveCredit(store, row.id, () => 1, HOUR), { ok: false, availableNano: 0 }, 'nothing is free while A is in flight');
+    assert.deepEqual(await reserveCredit(store, row.id, () => 1, HOUR), { ok: false, availableNano: 0, heldNano: 100_000 }, 'nothing is free while A is in flight');
     assert.deepEqual((await settlingA)[0], { chargedNano: 40_000, uncoveredNano: 10_000, duplicate: false });
     assert.deepEqual(store.local!.known(row.id), { balance: 60_000, reserved: 60_000 });
     const [resultB] = await settleCredits(store, [{ reservation: b, usage: usageRecord(row.id, 60_000) }]);
@@ -141,7 +141,7 @@ describe('the SQLite writer thread', () => {
     await addCredit(cli, row.id, 1_000);
     await check();
     assert.deepEqual(await money(store, row.id), { balance: 1_000, reserved: 0, spent: 5_000 });
-    assert.deepEqual(await reserveCredit(store, row.id, () => 2_000, HOUR), { ok: false, availableNano: 1_000 });
+    assert.deepEqual(await reserveCredit(store, row.id, () => 2_000, HOUR), { ok: false, availableNano: 1_000, heldNano: 0 });
   });
 });
 
