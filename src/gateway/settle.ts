@@ -44,7 +44,8 @@ export const ZERO_USAGE: BillableUsage = {
  */
 export function settle(gw: Gateway, o: Outcome): Promise<number> {
   const work = new Promise<void>((resolve) => setImmediate(resolve)).then(() => settleNow(gw, o));
-  return o.reservation ? trackSettlement(gw, o.keyId, work) : work;
+  // Only PostgreSQL waits on them (prepare.ts): on SQLite the reservation shrinks to its cost at once.
+  return o.reservation && !gw.store.local ? trackSettlement(gw, o.keyId, work) : work;
 }
 
 function settleNow(gw: Gateway, o: Outcome): Promise<number> {
