@@ -8,9 +8,10 @@ export interface Answer {
   body: any;
 }
 
-export async function ask(h: Harness, body: unknown, opts: { apiKey?: string; accept?: string } = {}): Promise<Answer> {
+export async function ask(h: Harness, body: unknown, opts: { apiKey?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Answer> {
   const res = await fetch(`${h.url}/aichat/conversations`, {
     method: 'POST',
+    signal: opts.signal,
     headers: {
       authorization: `Bearer ${opts.apiKey ?? h.apiKey}`,
       'content-type': 'application/json',

@@ -14,7 +14,8 @@ import { defaultReply } from '../simulators/defaults.js';
 import { verifyLedger } from '../../src/billing/ledger.js';
 import { backendKinds, openBackend, type Backend } from '../billing/support/backends.js';
 import { money, settled, storeOf } from '../billing/support/billing-helpers.js';
-import { assertEnvelope, assertHealthy, send, sleep, type ClientView } from './support.js';
+import { ask, call, ndjsonLines, type Answer } from '../conversations/helpers.js';
+import { assertEnvelope, assertHealthy, sample, send, sleep, type ClientView } from './support.js';
 
 const REQUESTS = 120;
 /** Stateful turns among them, on a few conversations: some meet each other (409) or a fault mid-answer. */
@@ -70,31 +71,16 @@ function assertAnswer(view: ClientView, context: string): void {
   else assertEnvelope(last, `${context}, the stream's last event`);
 }
 
-/** A turn of /aichat/conversations, whole or as NDJSON lines. */
-async function sendTurn(url: string, apiKey: string, body: unknown, ndjson: boolean, signal?: AbortSignal): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${url}/aichat/conversations`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...(ndjson ? { accept: 'application/x-ndjson' } : {}) },
-    body: JSON.stringify(body),
-    signal,
-  });
-  return { status: res.status, text: await res.text() };
-}
-
 /** A turn's answer: the whole answer, NDJSON ending in done or in an error, or the error envelope. */
-function assertTurn({ status, text }: { status: number; text: string }, ndjson: boolean, context: string): void {
+function assertTurn({ status, body }: Answer, ndjson: boolean, context: string): void {
   if (status !== 200) {
-    assert.ok([402, 409, 429, 502, 504].includes(status), `status ${status} ${context}: ${text.slice(0, 200)}`);
-    return assertEnvelope(JSON.parse(text), context);
+    assert.ok([402, 409, 429, 502, 504].includes(status), `status ${status} ${context}: ${JSON.stringify(body).slice(0, 200)}`);
+    return assertEnvelope(body, context);
   }
-  if (!ndjson) return assert.equal(typeof JSON.parse(text).answer, 'string', `an answer ${context}`);
-  const last = JSON.parse(text.trim().split('\n').at(-1)!);
+  if (!ndjson) return assert.equal(typeof body.answer, 'string', `an answer ${context}`);
+  // readBody parses a body of one line (only the done line, or only an error) as that line.
+  const last = typeof body === 'string' ? ndjsonLines(body).at(-1) : body;
   if (!last.done) assertEnvelope(last, `${context}, the last line`);
-}
-
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1]);
 }
 
 for (const { kind, skip } of await backendKinds()) {
@@ -137,9 +123,9 @@ for (const { kind, skip } of await backendKinds()) {
       h.sim.reset();
       const conversations: string[] = [];
       for (let c = 0; c < CONVERSATIONS; c++) {
-        const first = await sendTurn(h.url, key, { model: MODELS[c], question: 'My name is Ada.', stateful: true }, false);
-        assert.equal(first.status, 200, first.text);
-        conversations.push(JSON.parse(first.text).id);
+        const first = await ask(h, { model: MODELS[c], question: 'My name is Ada.', stateful: true }, { apiKey: key });
+        assert.equal(first.status, 200, JSON.stringify(first.body));
+        conversations.push(first.body.id);
       }
       h.sim.enqueue(...Array.from({ length: 2 * REQUESTS }, () => upstreamReply(random())));
 
@@ -168,7 +154,7 @@ for (const { kind, skip } of await backendKinds()) {
           const signal = random() < 0.2 ? AbortSignal.timeout(1 + Math.floor(random() * 30)) : undefined;
           const body = { model: MODELS[i % MODELS.length], id: conversations[i % CONVERSATIONS], question: `Turn ${i}: and foxes?`, stateful: true, max_tokens: 50 };
           try {
-            assertTurn(await sendTurn(h.url, key, body, ndjson, signal), ndjson, `(turn ${i})`);
+            assertTurn(await ask(h, body, { apiKey: key, accept: ndjson ? 'application/x-ndjson' : undefined, signal }), ndjson, `(turn ${i})`);
             return 'answered';
           } catch (err) {
             if (!signal?.aborted) throw err;
@@ -205,17 +191,16 @@ for (const { kind, skip } of await backendKinds()) {
       assert.equal(h.sim.openResponses, 0, 'no upstream response left open');
       for (let waited = 0; unanswered.size > 0 && waited < 2_000; waited += 20) await sleep(20);
       assert.deepEqual([...unanswered.values()], [], 'no request left without its response');
-      assert.equal(metric(await (await fetch(`${h.url}/metrics`)).text(), 'omnigate_open_streams'), 0);
+      assert.equal(sample(await (await fetch(`${h.url}/metrics`)).text(), 'omnigate_open_streams'), 0);
       h.sim.reset();
       await assertHealthy(h);
       // No conversation is left claimed by a turn that failed or was abandoned: each takes a new turn (with
       // credit enough again), and its stored turns are numbered without a gap.
       assert.equal((await h.admin('POST', `/admin/keys/${keyId}/credit`, { amount_usd: 1 })).status, 200);
       for (const id of conversations) {
-        const next = await sendTurn(h.url, key, { model: 'gpt-4o-mini', id, question: 'Still there?', stateful: true }, false);
-        assert.equal(next.status, 200, `a new turn on ${id}: ${next.text.slice(0, 200)}`);
-        const stored = await fetch(`${h.url}/aichat/conversations/${id}`, { headers: { authorization: `Bearer ${key}` } });
-        const seqs = ((await stored.json()) as { turns: Array<{ seq: number }> }).turns.map((t) => t.seq);
+        const next = await ask(h, { model: 'gpt-4o-mini', id, question: 'Still there?', stateful: true }, { apiKey: key });
+        assert.equal(next.status, 200, `a new turn on ${id}: ${JSON.stringify(next.body).slice(0, 200)}`);
+        const seqs = ((await call(h, 'GET', `/aichat/conversations/${id}`, key)).body as { turns: Array<{ seq: number }> }).turns.map((t) => t.seq);
         assert.deepEqual(seqs, seqs.map((_, n) => n + 1), `turns of ${id}`);
         assert.equal(seqs.at(-1)! >= 2, true);
       }

@@ -5,19 +5,7 @@ import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { buildApp } from '../../src/server/app.js';
 import type { Reply } from '../simulators/server.js';
-import { send, sleep, usageOf } from './support.js';
-
-/** The value of one sample line of the Prometheus text format, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(match[3]);
-  }
-  return undefined;
-}
+import { sample, send, sleep, usageOf } from './support.js';
 
 describe('operations endpoints', () => {
   let h: Harness;
