@@ -51,7 +51,8 @@ export function trackSettlement<T>(gw: Gateway, keyId: string, work: Promise<T>)
   ofKey.add(work);
   const done = () => {
     ofKey.delete(work);
-    if (!ofKey.size && gw.settling.get(keyId) === ofKey) gw.settling.delete(keyId);
+    // An emptied set is dropped at once, so it is still the key's: a new one is made only after that.
+    if (!ofKey.size) gw.settling.delete(keyId);
   };
   work.then(done, done);
   return work;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseParser, parseSse } from './sse-parser.js';
+import { SseParser } from './sse-parser.js';
+import { parseSse } from '../../test/support/sse.js';
 
 const STREAM = 'data: {"a":1}\r\n\r\n: keep-alive\n\nevent: ping\ndata: one\ndata: two\n\n\ndata: {"b":"é"}\n\ndata: [DONE]\n\n';
 const EVENTS = [{ data: '{"a":1}' }, { event: 'ping', data: 'one\ntwo' }, { data: '{"b":"é"}' }, { data: '[DONE]' }];

@@ -54,10 +54,3 @@ export class SseParser {
     else if (field === 'event') this.event = value;
   }
 }
-
-/** Event by event, for readers that want them one at a time (tests, simulators' own checks). */
-export async function* parseSse(body: AsyncIterable<Buffer | string>): AsyncGenerator<SseEvent> {
-  const parser = new SseParser();
-  for await (const piece of body) yield* parser.push(piece);
-  yield* parser.end();
-}

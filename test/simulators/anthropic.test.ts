@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startSimulator, type Simulator } from './server.js';
 import { messagesRequestProblem } from './anthropic.js';
 import { anthropicAdapter } from '../../src/providers/anthropic/index.js';
-import { parseSse } from '../../src/gateway/sse-parser.js';
+import { parseSse } from '../support/sse.js';
 import type { ChatCompletionChunk, SseEvent } from '../../src/providers/types.js';
 
 let sim: Simulator;

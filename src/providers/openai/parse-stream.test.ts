@@ -9,7 +9,7 @@ import { createOpenAIStreamTranslator } from './parse-stream.js';
 import { parseOpenAIResponse } from './parse-response.js';
 import { loadChunks, loadJson, loadRaw, recordedDir, recordedFiles } from '../../../test/fixtures/load.js';
 import { chunkSequenceProblems, foldChunks } from '../../../test/support/chunks.js';
-import { parseSse } from '../../gateway/sse-parser.js';
+import { parseSse } from '../../../test/support/sse.js';
 import type { ChatCompletionChunk, SseEvent, TranslateContext } from '../types.js';
 import { ProviderError } from '../types.js';
 
