@@ -1,6 +1,8 @@
 // Builds a running gateway from a config: store, catalog, upstream pool, HTTP app, background sweeper,
 // and a graceful stop (stop accepting, drain streams, write every pending usage record, close the store).
 
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
@@ -42,6 +44,23 @@ function logDestination() {
   return destination;
 }
 
+/**
+ * Closes, on demand, the connections that never sent a byte: a load balancer's or client pool's
+ * pre-opened connection, a TCP health probe. Node's closeIdleConnections() leaves them open (it counts a
+ * connection as busy from its start until its first request is done), so without this a drain would
+ * wait the whole drain timeout for them. A connection that sent part of a request is left to finish it.
+ */
+function unusedConnectionCloser(server: Server): () => void {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return () => {
+    for (const socket of open) if (socket.bytesRead === 0) socket.destroy();
+  };
+}
+
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'omnigate' } }, logDestination());
   const catalog = new Catalog(config);
@@ -56,6 +75,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const gw: Gateway = { config, catalog, store, agent, log, metrics, breakers, billing, pending: new Set(), settling: new Map() };
   let draining = false;
   const app = buildApp(gw, { modules: options.modules, health: { isDraining: () => draining, checks: billing.checks } });
+  const closeUnusedConnections = unusedConnectionCloser(app.server);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -66,6 +86,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     (stopping ??= (async () => {
       draining = true;
       const closed = app.close();
+      closeUnusedConnections();
       // close() only drops the connections idle right now; a keep-alive client whose stream ends later
       // would hold the drain open until the timeout, so drop each connection as soon as it goes idle.
       const idleCloser = setInterval(() => app.server.closeIdleConnections(), 50);
