@@ -99,13 +99,14 @@ export function printReport(report: Report): void {
     // (after warm-up: JIT, pools, heap sizing) with the lowest of the last; the medians are printed too.
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     const quarter = (q: number) => samples.filter((s) => s.s > (report.soak!.seconds * q) / 4 && s.s <= (report.soak!.seconds * (q + 1)) / 4).map((s) => s.rss);
-    const floor = (q: number) => Math.min(...quarter(q));
-    report.soak.growthMiB = floor(3) - floor(1);
+    const quarters = [0, 1, 2, 3].map(quarter);
+    const floors = quarters.map((xs) => Math.min(...xs));
+    report.soak.growthMiB = floors[3] - floors[1];
     const every = Math.max(1, Math.round(samples.length / 12));
     out.push(`Soak ${report.soak.seconds}s: RSS ${samples.filter((_, i) => i % every === 0).map((s) => `${Math.round(s.s)}s ${f(s.rss, 0)}`).join(', ')} MiB`);
-    out.push(`Soak RSS floor (lowest sample) by quarter: ${[0, 1, 2, 3].map((q) => f(floor(q), 0)).join(', ')} MiB; median by quarter: ${[0, 1, 2, 3].map((q) => f(median(quarter(q)), 0)).join(', ')} MiB; ${samples.length} samples`);
-    const growth = report.soak.growthMiB / floor(1);
-    verdicts.push({ check: 'soak RSS growth, floor 2nd → 4th quarter', value: `${f(floor(1), 0)} → ${f(floor(3), 0)} MiB (${f(growth * 100, 1)} %)`, target: '≤ 5 %', pass: growth <= 0.05 });
+    out.push(`Soak RSS floor (lowest sample) by quarter: ${floors.map((x) => f(x, 0)).join(', ')} MiB; median by quarter: ${quarters.map((xs) => f(median(xs), 0)).join(', ')} MiB; ${samples.length} samples`);
+    const growth = report.soak.growthMiB / floors[1];
+    verdicts.push({ check: 'soak RSS growth, floor 2nd → 4th quarter', value: `${f(floors[1], 0)} → ${f(floors[3], 0)} MiB (${f(growth * 100, 1)} %)`, target: '≤ 5 %', pass: growth <= 0.05 });
   }
   if (report.settledRequests !== undefined) out.push(`Requests settled by Omnigate (metrics): ${report.settledRequests}; exit code after SIGTERM: ${report.omnigateExitCode}`);
   out.push('\nTargets');
