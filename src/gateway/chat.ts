@@ -175,7 +175,24 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
     outcome.served = attempt.served.entry;
     outcome.deployment = attempt.deployment;
     const ctx = translateContext(gw, call);
-    let chunks: AsyncIterable<ChatCompletionChunk[]>;
+    let finished = false;
+    /** The chunks of one batch the client gets: usage where asked for, our id, time and model on each. */
+    const deliverable = (batch: ChatCompletionChunk[]): ChatCompletionChunk[] => {
+      const out: ChatCompletionChunk[] = [];
+      for (const chunk of batch) {
+        if (chunk.choices.length === 0 && chunk.usage) {
+          if (!includeUsage || sentUsage) continue;
+          sentUsage = true;
+        } else {
+          produced.add(chunk);
+          if (chunk.usage !== undefined) delete chunk.usage;
+          if (!finished) finished = chunk.choices.some((c) => c.finish_reason);
+        }
+        out.push(stamp(chunk));
+      }
+      if (out.length) outcome.firstTokenAt ??= Date.now();
+      return out;
+    };
     if (attempt.streamed) {
       const translator = attempt.adapter.createStreamTranslator(ctx);
       billableOf = () => translator.billableUsage();
@@ -191,49 +208,32 @@ export async function* streamChat(gw: Gateway, call: ChatCall): AsyncGenerator<C
           failure = err;
         }
         translated += out.length;
-        return out;
+        return deliverable(out);
       };
-      chunks = (async function* () {
-        const sse = new SseParser();
-        for await (const piece of attempt.stream) {
-          yield translate(sse.push(piece));
-          if (failure) throw failure;
-        }
-        const last = translate(sse.end());
-        if (failure) {
-          yield last;
-          throw failure;
-        }
-        // Nothing readable in the whole stream (not SSE, or no event the adapter understood): an upstream
-        // failure, not an empty answer the adapter's finish() would dress up as one.
-        if (translated === 0) throw new UnreadableUpstream('the upstream stream held no readable event');
-        yield [...last, ...translator.finish()];
-      })();
+      // One loop over the upstream's reads, in this generator itself: a nested generator per stream
+      // would add its own promise and microtasks to every read.
+      const sse = new SseParser();
+      for await (const piece of attempt.stream) {
+        const out = translate(sse.push(piece));
+        if (out.length) yield out;
+        if (failure) throw failure;
+      }
+      const last = translate(sse.end());
+      if (failure) {
+        if (last.length) yield last;
+        throw failure;
+      }
+      // Nothing readable in the whole stream (not SSE, or no event the adapter understood): an upstream
+      // failure, not an empty answer the adapter's finish() would dress up as one.
+      if (translated === 0) throw new UnreadableUpstream('the upstream stream held no readable event');
+      const rest = [...last, ...deliverable(translator.finish())];
+      if (rest.length) yield rest;
     } else {
       const whole = await attempt.response.body.json();
       const parsed = parseWhole(() => attempt.adapter.parseResponse(whole, ctx));
       billableOf = () => parsed.billable;
-      chunks = (async function* () {
-        yield completionToChunks(parsed.completion);
-      })();
-    }
-    let finished = false;
-    for await (const batch of chunks) {
-      const out: ChatCompletionChunk[] = [];
-      for (const chunk of batch) {
-        if (chunk.choices.length === 0 && chunk.usage) {
-          if (!includeUsage || sentUsage) continue;
-          sentUsage = true;
-        } else {
-          produced.add(chunk);
-          if (chunk.usage !== undefined) delete chunk.usage;
-          if (!finished) finished = chunk.choices.some((c) => c.finish_reason);
-        }
-        out.push(stamp(chunk));
-      }
-      if (!out.length) continue;
-      outcome.firstTokenAt ??= Date.now();
-      yield out;
+      const out = deliverable(completionToChunks(parsed.completion));
+      if (out.length) yield out;
     }
     // An upstream stream that closed without a finish reason was cut short (or was never a stream: malformed
     // SSE): the client must not take a partial answer for a whole one, so it ends with an error, not [DONE].

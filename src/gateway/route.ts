@@ -107,29 +107,16 @@ async function readErrorBody(response: UpstreamResponse): Promise<string> {
 }
 
 /**
- * Waits for the first bytes of a streamed body and returns the whole body as an iterable, so a reset or
- * a stall before the upstream said anything is still a failure of this attempt (retryable), not a stream
- * that already started.
+ * Waits for the first bytes of a streamed body, so a reset or a stall before the upstream said anything
+ * is still a failure of this attempt (retryable), not a stream that already started.
  */
 async function afterFirstBytes(body: UpstreamResponse['body']): Promise<AsyncIterable<Buffer>> {
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let first: IteratorResult<Buffer> | undefined;
   try {
-    first = await iterator.next();
+    await body.arrival();
   } catch (err) {
     throw classifyTransportError(err);
   }
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        if (!first) return iterator.next();
-        const pending = first;
-        first = undefined;
-        return Promise.resolve(pending);
-      },
-      return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
-    }),
-  };
+  return body;
 }
 
 /**

@@ -102,26 +102,40 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     return JSON.parse(await this.text());
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-    try {
-      for (;;) {
-        const chunk = this.chunks.shift();
-        if (chunk) {
-          this.buffered -= chunk.length;
-          if (this.controller.paused && this.buffered < HIGH_WATER_BYTES) this.controller.resume();
-          yield chunk;
-        } else if (this.failure) {
-          throw this.failure;
-        } else if (this.done) {
-          return;
-        } else {
+  /**
+   * Resolves when the first bytes (or the end) arrived; rejects when the transport failed before any
+   * byte, so that failure still belongs to the attempt (retryable) rather than to a started stream.
+   */
+  async arrival(): Promise<void> {
+    while (!this.chunks.length && !this.done) await this.next();
+    if (!this.chunks.length && this.failure) throw this.failure;
+  }
+
+  /**
+   * A plain iterator rather than an async generator: a stream's reads pass through it one by one, and a
+   * generator's own promise and request queue per step are work the event loop pays for on every read.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return {
+      next: async (): Promise<IteratorResult<Buffer>> => {
+        for (;;) {
+          const chunk = this.chunks.shift();
+          if (chunk) {
+            this.buffered -= chunk.length;
+            if (this.controller.paused && this.buffered < HIGH_WATER_BYTES) this.controller.resume();
+            return { done: false, value: chunk };
+          }
+          if (this.failure) throw this.failure;
+          if (this.done) return { done: true, value: undefined };
           await this.next();
         }
-      }
-    } finally {
+      },
       // The reader stopped before the end (the client went away): the upstream need not send the rest.
-      if (!this.done) this.controller.abort(new undiciErrors.RequestAbortedError());
-    }
+      return: async (): Promise<IteratorResult<Buffer>> => {
+        if (!this.done) this.controller.abort(new undiciErrors.RequestAbortedError());
+        return { done: true, value: undefined };
+      },
+    };
   }
 
   private next(): Promise<void> {
