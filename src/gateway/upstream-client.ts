@@ -112,8 +112,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   }
 
   /**
-   * A plain iterator rather than an async generator: a stream's reads pass through it one by one, and a
-   * generator's own promise and request queue per step are work the event loop pays for on every read.
+   * A plain iterator rather than an async generator: a suspended generator, with its pending promise,
+   * is held by every stream in flight and copied by each young-generation collection (see streamChat).
    */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return {
