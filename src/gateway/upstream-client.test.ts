@@ -79,6 +79,35 @@ test('a reader that stops early closes the upstream request', { timeout: 5_000 }
   assert.equal(await closedEarly, true);
 });
 
+test('arrival waits for the first bytes without taking them, and a reset before any byte rejects it', { timeout: 5_000 }, async () => {
+  handle = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    setTimeout(() => res.end('data: first\n\n'), 50);
+  };
+  const response = await call();
+  await response.body.arrival();
+  const received: string[] = [];
+  for await (const chunk of response.body) received.push(chunk.toString());
+  assert.equal(received.join(''), 'data: first\n\n');
+
+  handle = (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    setTimeout(() => req.socket.destroy(), 50);
+  };
+  const reset = await call();
+  await assert.rejects(reset.body.arrival());
+
+  handle = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end();
+  };
+  const empty = await call();
+  await empty.body.arrival();
+  for await (const chunk of empty.body) assert.fail(`an empty body yielded ${chunk.length} bytes`);
+});
+
 test('an abort before the answer rejects as aborted and closes the upstream request', { timeout: 5_000 }, async () => {
   let upstreamClosed!: Promise<void>;
   handle = (_req, res) => {
