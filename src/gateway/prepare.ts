@@ -139,7 +139,9 @@ export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequ
     // request's reservation shrinks to its cost as it settles, and every request of the file is here.
     const settling = outcome.ok || gw.store.local ? undefined : settlementsOf(gw, key.id);
     if (settling) {
-      await Promise.race([settling, new Promise((resolve) => setTimeout(resolve, SETTLEMENT_WAIT_MS).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settling, new Promise((resolve) => (timer = setTimeout(resolve, SETTLEMENT_WAIT_MS)))]);
+      clearTimeout(timer);
       outcome = await reserve();
     }
     for (const pause of gw.store.local ? [] : HELD_CREDIT_RECHECKS_MS) {
