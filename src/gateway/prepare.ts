@@ -137,17 +137,19 @@ export async function prepareCall(gw: Gateway, key: CallerKey, request: ChatRequ
     // of this instance, and, while other reservations of the key are open (another instance's settlement
     // may be a few milliseconds away), reads again a few times. SQLite needs neither: there a finished
     // request's reservation shrinks to its cost as it settles, and every request of the file is here.
-    const settling = outcome.ok || gw.store.local ? undefined : settlementsOf(gw, key.id);
-    if (settling) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([settling, new Promise((resolve) => (timer = setTimeout(resolve, SETTLEMENT_WAIT_MS)))]);
-      clearTimeout(timer);
-      outcome = await reserve();
-    }
-    for (const pause of gw.store.local ? [] : HELD_CREDIT_RECHECKS_MS) {
-      if (outcome.ok || outcome.heldNano === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      outcome = await reserve();
+    if (!outcome.ok && !gw.store.local) {
+      const settling = settlementsOf(gw, key.id);
+      if (settling) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([settling, new Promise((resolve) => (timer = setTimeout(resolve, SETTLEMENT_WAIT_MS)))]);
+        clearTimeout(timer);
+        outcome = await reserve();
+      }
+      for (const pause of HELD_CREDIT_RECHECKS_MS) {
+        if (outcome.ok || outcome.heldNano === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        outcome = await reserve();
+      }
     }
   } catch (err) {
     if (ticket) void gw.billing.limiter.settle(key.id, ticket, 0);
