@@ -84,4 +84,3 @@ export function sample(text: string, name: string, labels: Record<string, string
   }
   return undefined;
 }
-
