@@ -34,15 +34,18 @@ const LOG_FLUSH_MS = 250;
 /**
  * Standard output, written off the event loop and in pieces of at least 4 KiB: one write (a thread-pool
  * job and its wake-ups) per ~15 request lines instead of one per line or two, which under load cost
- * more than the line itself. A timer writes what waits longer than LOG_FLUSH_MS; pino flushes the rest
- * at exit.
+ * more than the line itself. Lines wait as buffers, not as one growing string: sonic-boom measures the
+ * byte length of its pending string at every line, which flattens it, so each line copied the ~2 KiB
+ * already waiting (5 % of what a request allocated). Buffer mode keeps a list and joins it once per
+ * write. What waits longer than LOG_FLUSH_MS is written by sonic-boom's own timer; pino flushes the
+ * rest at exit.
  */
-function logDestination() {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  const timer = setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
-  destination.on('close', () => clearInterval(timer));
-  return destination;
+function logDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer', periodicFlush: LOG_FLUSH_MS });
 }
+
+/** pino hands its destination strings; the buffer-mode destination takes bytes (logDestination). */
+const lineAsBytes = (line: string) => Buffer.from(line) as unknown as string;
 
 /**
  * Closes, on demand, the connections that never sent a byte: a load balancer's or client pool's
@@ -62,7 +65,7 @@ function unusedConnectionCloser(server: Server): () => void {
 }
 
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
-  const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'omnigate' } }, logDestination());
+  const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'omnigate' }, hooks: { streamWrite: lineAsBytes } }, logDestination());
   const catalog = new Catalog(config);
   const store = await openStore(config.databaseUrl, {
     writerThread: true,

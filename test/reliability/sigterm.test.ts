@@ -143,6 +143,12 @@ describe('graceful shutdown of a real process', () => {
     assert.equal(usage[0].status, 'ok');
     assert.ok(usage[0].completion_tokens > 0 && usage[0].cost_nano > 0);
     assert.match(gw.output(), /shutdown complete/);
+    // One JSON line per request (pino), still in the log buffer when the signal came: written at exit.
+    const lines = gw.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const requestLines = lines.filter((l) => l.msg === 'request' && l.url === '/v1/chat/completions');
+    assert.equal(requestLines.length, 1, gw.output());
+    assert.equal(requestLines[0].status, 200);
+    assert.equal(requestLines[0].requestId, usage[0].id);
   });
 
   test('past the drain timeout the stream is cut, billed for what it streamed, and the process still exits 0', async () => {
