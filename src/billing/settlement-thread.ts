@@ -45,8 +45,8 @@ export interface ThreadBatch {
   reservations: Array<string | number | null>;
   /** Each key's open reservations, as sent. */
   reservedOf: Record<string, number>;
-  /** Another full batch waits behind this one: write it without pauses. */
-  behind: boolean;
+  /** A full batch (arrivals fill batches faster than the window): write it without pauses. */
+  busy: boolean;
 }
 
 export type ThreadRequest =
@@ -194,7 +194,7 @@ export function settlementThread(): void {
 
   port.on('message', (request: ThreadRequest) => {
     workingSince = performance.now();
-    catchingUp = request.type === 'settle' && request.behind;
+    catchingUp = request.type === 'settle' && request.busy;
     if (request.type === 'stop') {
       clearInterval(timer);
       db.close();

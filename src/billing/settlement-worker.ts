@@ -40,10 +40,11 @@ const CHECKPOINTS: CheckpointTiming = { afterCommitEveryMs: 250, timerEveryMs: 1
  * moving to the other core, even when it is idle: measured, a request overlapping a batch took a
  * median 1.3 ms instead of 0.5. So the thread works in slices: after 0.1 ms, it pauses between two
  * statements for a moment, and whatever waited runs (the same request's median 0.7–0.85 ms when a
- * 0.7 ms busy loop was sliced so; in the bench, c=1 added p99 0.89–0.90 vs 1.25–1.33 ms). A pause adds
- * wall time to the batch and a context switch, not work. It does cost capacity (batches of 64 back to
- * back: ~15,000 records/s instead of ~27,000), so a batch with another full one waiting behind it (the
- * thread is behind) is written without pauses.
+ * 0.7 ms busy loop was sliced so; in the bench, c=1 added p99 0.89–0.90 vs 1.25–1.33 ms). A pause costs
+ * capacity (batches of 64 back to back: ~15,000 records/s instead of ~27,000) and CPU: its two context
+ * switches came to ~4 µs per record at c=16, 9 % of a request's CPU (154 → 140 µs without pauses, in an
+ * alternating A/B). So only a partial batch is paced: a full one (64 records within the batching window,
+ * ≥ 2,560 requests/s) means the cores are busy anyway, and the pauses would only add switches to it.
  */
 const SLICES = { sliceMs: 0.1, pauseMs: 0.02 };
 
@@ -56,8 +57,8 @@ export interface CheckpointResult {
 export interface SettlementWorker {
   /** False once the thread has failed: callers then do the work in this process. */
   readonly running: boolean;
-  /** Writes a batch (settlement.ts rules) and applies it to the mirror; `behind`: another full batch waits. */
-  settle(settlements: Settlement[], behind?: boolean): Promise<SettlementResult[]>;
+  /** Writes a batch (settlement.ts rules) and applies it to the mirror; `busy`: write it without pauses. */
+  settle(settlements: Settlement[], busy?: boolean): Promise<SettlementResult[]>;
   /** The key's balance, as of every batch answered so far; undefined for an unknown key. */
   readBalance(keyId: string): Promise<number | undefined>;
   /** The thread connection's data_version: it changes when another connection commits. */
@@ -123,9 +124,9 @@ export function startSettlementWorker(
     get running() {
       return running;
     },
-    settle(settlements, behind = false) {
+    settle(settlements, busy = false) {
       const now = Date.now();
-      const batch: ThreadBatch = { rows: [], reservations: [], reservedOf: {}, behind };
+      const batch: ThreadBatch = { rows: [], reservations: [], reservedOf: {}, busy };
       for (const { usage, reservation } of settlements) {
         for (const c of COLUMNS.usage) batch.rows.push(c === 'created_at' ? (usage.created_at ?? now) : (usage[c] ?? null));
         if (!reservation) {

@@ -91,7 +91,7 @@ export class SettlementWriter {
     let retryIn = 0;
     try {
       const batch = this.queue.splice(0, MAX_BATCH);
-      const failed = await this.writeBatch(batch, this.queue.length >= MAX_BATCH);
+      const failed = await this.writeBatch(batch, batch.length === MAX_BATCH);
       if (failed.length) {
         // Keep failed items first so order is roughly kept, then wait before trying them again.
         this.queue.unshift(...failed);
@@ -105,9 +105,9 @@ export class SettlementWriter {
   }
 
   /** Writes a batch; returns the items that could not be written yet. */
-  private async writeBatch(batch: Pending[], behind = false): Promise<Pending[]> {
+  private async writeBatch(batch: Pending[], busy = false): Promise<Pending[]> {
     try {
-      const results = await settleCredits(this.store, batch.map((p) => p.settlement), { behind });
+      const results = await settleCredits(this.store, batch.map((p) => p.settlement), { busy });
       batch.forEach((p, i) => p.resolve(results[i]));
       return [];
     } catch (err) {

@@ -44,10 +44,10 @@ class ChargeDoesNotFit extends Error {}
  * Settles a batch in one transaction. Idempotent per request id (the usage record's primary key), so a
  * batch whose commit answer was lost can simply be retried.
  */
-export async function settleCredits(store: Store, items: Settlement[], { behind = false }: { /** Another full batch waits behind this one. */ behind?: boolean } = {}): Promise<SettlementResult[]> {
+export async function settleCredits(store: Store, items: Settlement[], { busy = false }: { /** A full batch: the writer thread skips its pauses. */ busy?: boolean } = {}): Promise<SettlementResult[]> {
   if (!items.length) return [];
   // The gateway on SQLite: the same rules, on the writer thread (settlement-thread.ts).
-  if (store.writer?.running) return store.writer.settle(items, behind);
+  if (store.writer?.running) return store.writer.settle(items, busy);
   try {
     return await settleBatch(store, items, false);
   } catch (err) {

@@ -110,12 +110,12 @@ describe('the SQLite writer thread', () => {
     assert.deepEqual(store.local!.known(row.id), { balance: 0, reserved: 0 });
   });
 
-  it('a batch with another full batch waiting behind it is sent as behind (the thread then skips its pauses)', async () => {
+  it('a full batch is sent as busy (the thread then skips its pauses), a partial one is not', async () => {
     const { row } = await createKey(store, { name: 'backlog', creditNano: 1_000_000 });
     const flags: boolean[] = [];
     const writer = store.writer!;
     const settle = writer.settle.bind(writer);
-    writer.settle = (items, behind) => (flags.push(Boolean(behind)), settle(items, behind));
+    writer.settle = (items, busy) => (flags.push(Boolean(busy)), settle(items, busy));
     try {
       const batching = new SettlementWriter(store, pino({ level: 'silent' }));
       const reservations = [];
@@ -125,8 +125,8 @@ describe('the SQLite writer thread', () => {
     } finally {
       writer.settle = settle;
     }
-    // 200 at once: 64 with 136 waiting, 64 with 72 waiting, 64 with 8, then the 8.
-    assert.deepEqual(flags, [true, true, false, false]);
+    // 200 at once: three full batches of 64, then the 8.
+    assert.deepEqual(flags, [true, true, true, false]);
     assert.deepEqual(await money(store, row.id), { balance: 800_000, reserved: 0, spent: 200_000 });
   });
 
