@@ -42,9 +42,9 @@ const CHECKPOINTS: CheckpointTiming = { afterCommitEveryMs: 250, timerEveryMs: 1
  * statements for a moment, and whatever waited runs (the same request's median 0.7–0.85 ms when a
  * 0.7 ms busy loop was sliced so; in the bench, c=1 added p99 0.89–0.90 vs 1.25–1.33 ms). A pause costs
  * capacity (batches of 64 back to back: ~15,000 records/s instead of ~27,000) and CPU: its two context
- * switches came to ~4 µs per record at c=16, 9 % of a request's CPU (154 → 140 µs without pauses, in an
- * alternating A/B). So only a partial batch is paced: a full one (64 records within the batching window,
- * ≥ 2,560 requests/s) means the cores are busy anyway, and the pauses would only add switches to it.
+ * switches came to 2–4 µs per record at c=16 (the process's CPU besides its main thread, 23–25 → 21–22
+ * µs per request in alternating A/Bs). So only a partial batch is paced: a full one (64 records within
+ * the batching window, ≥ 2,560 requests/s) means the cores are busy anyway, and pauses only add switches.
  */
 const SLICES = { sliceMs: 0.1, pauseMs: 0.02 };
 
