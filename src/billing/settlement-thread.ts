@@ -81,10 +81,10 @@ export function settlementThread(): void {
 
   const pause = new Int32Array(new SharedArrayBuffer(4));
   let workingSince = 0;
-  let catchingUp = false;
+  let unpaced = false;
   /** Between statements: a moment off the core once the thread has worked a slice without a break. */
   const breathe = () => {
-    if (catchingUp || performance.now() - workingSince < settings.sliceMs) return;
+    if (unpaced || performance.now() - workingSince < settings.sliceMs) return;
     Atomics.wait(pause, 0, 0, settings.pauseMs);
     workingSince = performance.now();
   };
@@ -194,7 +194,7 @@ export function settlementThread(): void {
 
   port.on('message', (request: ThreadRequest) => {
     workingSince = performance.now();
-    catchingUp = request.type === 'settle' && request.busy;
+    unpaced = request.type === 'settle' && request.busy;
     if (request.type === 'stop') {
       clearInterval(timer);
       db.close();
