@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client), one registry per gateway instance so tests can run several.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
+import { LabelSetHistogram } from './label-set-histogram.js';
 
 /** What one finished chat request adds to the metrics. */
 export interface RequestSample {
@@ -93,14 +94,14 @@ export function createMetrics() {
     registry,
     requests: deferredCounter({ name: 'omnigate_requests_total', help: 'Chat requests by model, provider and outcome', labelNames: labels, registers: [registry] }),
     errors: deferredCounter({ name: 'omnigate_errors_total', help: 'Failed chat requests by model, provider and error code', labelNames: ['model', 'provider', 'code'], registers: [registry] }),
-    latency: new Histogram({
+    latency: new LabelSetHistogram({
       name: 'omnigate_request_duration_seconds',
       help: 'Whole request duration',
       labelNames: ['model', 'provider', 'stream'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
-    ttft: new Histogram({
+    ttft: new LabelSetHistogram({
       name: 'omnigate_time_to_first_token_seconds',
       help: 'Time from request to the first streamed chunk',
       labelNames: ['model', 'provider'],
