@@ -6,7 +6,7 @@
 //   omnigate  client → Omnigate (real key, credit reservation, billing, usage records) → upstream
 // Added latency is a path's latency minus the direct path's at the same percentile and concurrency.
 // Each cell measures the paths in turn, --rounds times, after a warm-up of every server.
-// Options: --seconds N (per path and cell, split over the rounds; default 6), --rounds N (default 3),
+// Options: --seconds N (per path and cell, split over the rounds; default 6), --rounds N (default 4),
 // --concurrency 1,16,64 (the levels measured), --no-streaming (skip the streaming measurements),
 // --soak N (then N seconds of mixed load on Omnigate alone, sampling its RSS), --source (run Omnigate
 // from src/ with tsx instead of dist/), --cpu-prof (write Omnigate's CPU profile to .bench/prof/),
@@ -37,7 +37,7 @@ const { values: opts } = parseArgs({
     billing: { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '1,16,64' },
     'no-streaming': { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '4' },
     against: { type: 'string', multiple: true },
   },
 });
@@ -111,12 +111,15 @@ async function main(): Promise<void> {
   /**
    * One cell: `rounds` short measurements of each path, taken in turn (direct, bare, …, direct, bare, …),
    * so a slow spell of this shared machine falls on every path alike instead of on whichever path was
-   * measured during it. Latencies are pooled; requests/s and CPU per request are totals over the rounds.
+   * measured during it. Every other round takes them in reverse order: a path measured later in a round
+   * did a few percent better (two builds' places swapped, in earlier A/Bs), which in a fixed order
+   * favoured the `--against` builds. Latencies are pooled; requests/s and CPU per request are totals
+   * over the rounds.
    */
   const measureCell = async (paths: Target[], concurrency: number, stream: boolean) => {
     const cells = new Map(paths.map((t) => [t.name, { cpuMs: 0, requests: 0, counted: 0, errors: 0, seconds: 0, latencies: [] as number[], firstChunk: [] as number[] }]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of paths) {
+      for (const t of round % 2 === 0 ? paths : [...paths].reverse()) {
         const cell = cells.get(t.name)!;
         const before = cpuMs(serverPid[t.name]);
         const r = await runLoad(t, { concurrency, seconds: SECONDS / ROUNDS, stream, warmupSeconds: 0.25 });
