@@ -94,6 +94,26 @@ describe('the SQLite writer thread', () => {
     assert.equal((await store.db.selectFrom('usage').select('id').where('key_id', '=', row.id).execute()).length, 1);
   });
 
+  it('a batch holding a record written before and a new one charges the new one only', async () => {
+    const { row } = await createKey(store, { name: 'mixed', creditNano: 100_000 });
+    const first = await reserve(store, row.id, 10_000);
+    const firstRecord = usageRecord(row.id, 10_000);
+    await settleCredits(store, [{ reservation: first, usage: firstRecord }]);
+    store.local!.setBalance(row.id, 100_000); // as after a lost answer
+    const second = await reserve(store, row.id, 20_000);
+    const results = await settleCredits(store, [
+      { reservation: first, usage: firstRecord },
+      { reservation: second, usage: usageRecord(row.id, 20_000) },
+    ]);
+    assert.deepEqual(results, [
+      { chargedNano: 0, uncoveredNano: 0, duplicate: true },
+      { chargedNano: 20_000, uncoveredNano: 0, duplicate: false },
+    ]);
+    assert.deepEqual(await money(store, row.id), { balance: 70_000, reserved: 0, spent: 30_000 });
+    assert.equal((await store.db.selectFrom('usage').select('id').where('key_id', '=', row.id).execute()).length, 2);
+    assert.equal((await store.db.selectFrom('ledger').select('id').where('key_id', '=', row.id).where('kind', '=', 'charge').execute()).length, 2);
+  });
+
   it('a cost above the estimate is charged only from free credit: another request\'s reservation stays whole', async () => {
     const { row } = await createKey(store, { name: 'over', creditNano: 100_000 });
     const a = await reserve(store, row.id, 30_000);
