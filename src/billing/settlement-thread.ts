@@ -14,7 +14,6 @@
 // settlement arithmetic (settlement-charges.ts), whose source settlement-worker.ts puts before it.
 
 import type SQLite from 'better-sqlite3';
-import type { SettlementResult } from './settlement.js';
 import { chargeBatch, freshItems, type ChargeItem, type KeyFunds } from './settlement-charges.js';
 
 export interface ThreadSettings {
@@ -55,11 +54,16 @@ export type ThreadRequest =
   | { id: number; type: 'version' }
   | { id: number; type: 'stop' };
 
+/**
+ * A batch's answer, flat like the batch: the event loop copies it back, and an object per record
+ * (each record's result, a reservation id string) was most of that copy's cost.
+ */
 export interface ThreadSettled {
-  results: SettlementResult[];
-  /** Charged by key, and the reservations released (the mirror applies both). */
+  /** Three numbers per record, in batch order: charged, uncovered, and 1 if it was written before (else 0). */
+  results: number[];
+  /** Charged by key, and the records whose reservations are released, by index (the mirror applies both). */
   charged: Array<[string, number]>;
-  released: string[];
+  released: number[];
   /** Keys with a record written by an earlier attempt: their balance must be read again. */
   staleKeys: string[];
 }
@@ -117,12 +121,14 @@ export function settlementThread(): void {
   const settleOnce = ({ rows, reservations, reservedOf }: ThreadBatch, clamp: boolean): ThreadSettled => {
     const items: ChargeItem[] = [];
     const held = new Map<string, number>();
+    const indexOf = new Map<string, number>();
     for (let i = 0; i < rows.length / width; i++) {
       const reservationId = reservations[3 * i] as string | null;
       const item: ChargeItem = { id: rows[i * width + column.id] as string, cost: rows[i * width + column.cost] as number };
       if (reservationId) {
         item.reservation = { id: reservationId, keyId: reservations[3 * i + 1] as string };
         held.set(reservationId, reservations[3 * i + 2] as number);
+        indexOf.set(reservationId, i);
       }
       items.push(item);
     }
@@ -167,7 +173,14 @@ export function settlementThread(): void {
       if (changes === 0) throw DOES_NOT_FIT;
     }
     breathe(); // before the commit
-    return { results: batch.results, charged: [...batch.totals].map(([keyId, t]) => [keyId, t.charged]), released: batch.released, staleKeys: batch.staleKeys };
+    const results: number[] = [];
+    for (const r of batch.results) results.push(r.chargedNano, r.uncoveredNano, r.duplicate ? 1 : 0);
+    return {
+      results,
+      charged: [...batch.totals].map(([keyId, t]) => [keyId, t.charged]),
+      released: batch.released.map((id) => indexOf.get(id)!),
+      staleKeys: batch.staleKeys,
+    };
   };
   const optimistic = db.transaction((batch: ThreadBatch) => settleOnce(batch, false));
   const clamped = db.transaction((batch: ThreadBatch) => settleOnce(batch, true));

@@ -138,9 +138,13 @@ export function startSettlementWorker(
       }
       return ask({ id: nextId++, type: 'settle', ...batch }, (value) => {
         const settled = value as ThreadSettled;
-        local.settle({ charged: new Map(settled.charged), reservationIds: settled.released });
+        local.settle({ charged: new Map(settled.charged), reservationIds: settled.released.map((i) => settlements[i].reservation!.id) });
         local.forget(settled.staleKeys);
-        return settled.results;
+        const results: SettlementResult[] = [];
+        for (let i = 0; i < settled.results.length; i += 3) {
+          results.push({ chargedNano: settled.results[i], uncoveredNano: settled.results[i + 1], duplicate: settled.results[i + 2] === 1 });
+        }
+        return results;
       });
     },
     readBalance: (keyId) =>
