@@ -19,6 +19,7 @@ import type { Store } from '../store/database.js';
 import type { Database, LedgerTable, UsageTable } from '../store/schema.js';
 import type { Reservation } from './credit.js';
 import { chargeBatch, freshItems, type ChargeItem, type KeyFunds } from './settlement-charges.js';
+import { keepBounded } from '../bounded-cache.js';
 
 export type UsageRecord = Omit<UsageTable, 'created_at'> & { created_at?: number };
 
@@ -132,15 +133,8 @@ void allColumnsListed;
 /** SQL text of the batched statements by dialect, table and row count (batches hold at most 64 records). */
 const statementText = new Map<string, string>();
 
-/** Caches the text the query builder writes for this key (bounded: row counts are few). */
-function cachedText(key: string, build: () => string): string {
-  let text = statementText.get(key);
-  if (!text) {
-    text = build();
-    if (statementText.size < 1_000) statementText.set(key, text);
-  }
-  return text;
-}
+/** The text the query builder writes for this key, written once (row counts are few). */
+const cachedText = (key: string, build: () => string): string => statementText.get(key) ?? keepBounded(statementText, key, build(), 1_000);
 
 /** The usage records of a batch already written (a batch retried after its commit answer was lost). */
 function writtenIdsText(tx: Transaction<Database>, dialect: Store['dialect'], count: number): string {

@@ -2,6 +2,7 @@
 
 import { Counter, Gauge, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
 import { LabelSetHistogram } from './label-set-histogram.js';
+import { keepBounded } from '../bounded-cache.js';
 
 /** What one finished chat request adds to the metrics. */
 export interface RequestSample {
@@ -36,6 +37,15 @@ interface LabelSets {
 /** Label sets kept at most; past this (model ids are catalog entries, so never in practice) they are built per request. */
 const MAX_LABEL_SETS = 1_000;
 
+function newLabelSets(model: string, provider: string): LabelSets {
+  const base = { model, provider };
+  return {
+    base, byStatus: new Map(), byCode: new Map(),
+    stream: { ...base, stream: 'true' }, whole: { ...base, stream: 'false' },
+    prompt: { ...base, kind: 'prompt' }, completion: { ...base, kind: 'completion' },
+  };
+}
+
 /**
  * A counter whose increments wait in a map, by label-set object (labelsOf keeps those), until the
  * registry is read: prom-client hashes the labels into a string on every increment, which for a
@@ -68,26 +78,10 @@ export function createMetrics() {
   const labelSets = new Map<string, LabelSets>();
   const labelsOf = (model: string, provider: string): LabelSets => {
     const id = `${model} ${provider}`;
-    let sets = labelSets.get(id);
-    if (!sets) {
-      const base = { model, provider };
-      sets = {
-        base, byStatus: new Map(), byCode: new Map(),
-        stream: { ...base, stream: 'true' }, whole: { ...base, stream: 'false' },
-        prompt: { ...base, kind: 'prompt' }, completion: { ...base, kind: 'completion' },
-      };
-      if (labelSets.size < MAX_LABEL_SETS) labelSets.set(id, sets);
-    }
-    return sets;
+    return labelSets.get(id) ?? keepBounded(labelSets, id, newLabelSets(model, provider), MAX_LABEL_SETS);
   };
-  const withLabel = (cache: Map<string, Labels>, base: Labels, name: string, value: string): Labels => {
-    let labels = cache.get(value);
-    if (!labels) {
-      labels = { ...base, [name]: value };
-      if (cache.size < MAX_LABEL_SETS) cache.set(value, labels);
-    }
-    return labels;
-  };
+  const withLabel = (cache: Map<string, Labels>, base: Labels, name: string, value: string): Labels =>
+    cache.get(value) ?? keepBounded(cache, value, { ...base, [name]: value }, MAX_LABEL_SETS);
   collectDefaultMetrics({ register: registry });
   const labels = ['model', 'provider', 'status'] as const;
   const metrics = {

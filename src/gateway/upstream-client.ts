@@ -4,6 +4,7 @@
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { UpstreamHttpRequest } from '../providers/types.js';
 import type { CancelSignal } from './call-abort.js';
+import { keepBounded } from '../bounded-cache.js';
 
 export interface UpstreamTimeouts {
   connectMs: number;
@@ -154,20 +155,15 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 /**
  * Upstream URLs split for undici's dispatch, each parsed once: they are a deployment's base URL and a
  * path per endpoint (and, for Gemini, per model), a few per deployment, while `new URL` per call was ~1 %
- * of the event loop's CPU at c=16. Past the cap (never, with a real catalog) the cache starts over.
+ * of the event loop's CPU at c=16. Past the cap (never, with a real catalog) a URL is parsed per call.
  */
 const dispatchTargets = new Map<string, { origin: string; path: string }>();
 const MAX_DISPATCH_TARGETS = 1_000;
 
+const splitUrl = (url: URL) => ({ origin: url.origin, path: url.pathname + url.search });
+
 function dispatchTarget(url: string): { origin: string; path: string } {
-  let target = dispatchTargets.get(url);
-  if (!target) {
-    const parsed = new URL(url);
-    target = { origin: parsed.origin, path: parsed.pathname + parsed.search };
-    if (dispatchTargets.size >= MAX_DISPATCH_TARGETS) dispatchTargets.clear();
-    dispatchTargets.set(url, target);
-  }
-  return target;
+  return dispatchTargets.get(url) ?? keepBounded(dispatchTargets, url, splitUrl(new URL(url)), MAX_DISPATCH_TARGETS);
 }
 
 const abortReason = (signal: CancelSignal): Error => (signal.reason as Error | undefined) ?? new undiciErrors.RequestAbortedError();

@@ -10,6 +10,7 @@ import type { Database } from './schema.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import { LocalCredit } from '../billing/local-credit.js';
 import { startSettlementWorker, type SettlementWorker, type SettlementWorkerOptions } from '../billing/settlement-worker.js';
+import { keepBounded } from '../bounded-cache.js';
 
 // BIGINT (int8) columns hold nano-USD and epoch ms: well inside Number's exact range.
 pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -52,9 +53,7 @@ function withStatementCache(file: SQLite.Database): SQLite.Database {
       return (text: string) => {
         const cached = statements.get(text);
         if (cached && !cached.busy) return cached;
-        const statement = target.prepare(text);
-        if (statements.size < 1_000) statements.set(text, statement);
-        return statement;
+        return keepBounded(statements, text, target.prepare(text), 1_000);
       };
     },
   });
