@@ -120,14 +120,13 @@ export function settlementThread(): void {
 
   const settleOnce = ({ rows, reservations, reservedOf }: ThreadBatch, clamp: boolean): ThreadSettled => {
     const items: ChargeItem[] = [];
-    const held = new Map<string, number>();
+    /** Each reservation's record in the batch: what the mirror held for it is read from there. */
     const indexOf = new Map<string, number>();
     for (let i = 0; i < rows.length / width; i++) {
       const reservationId = reservations[3 * i] as string | null;
       const item: ChargeItem = { id: rows[i * width + column.id] as string, cost: rows[i * width + column.cost] as number };
       if (reservationId) {
         item.reservation = { id: reservationId, keyId: reservations[3 * i + 1] as string };
-        held.set(reservationId, reservations[3 * i + 2] as number);
         indexOf.set(reservationId, i);
       }
       items.push(item);
@@ -143,7 +142,11 @@ export function settlementThread(): void {
         if (balance !== undefined) funds.set(r!.keyId, { balance, reserved: reservedOf[r!.keyId] ?? 0 });
       }
     }
-    const batch = chargeBatch(items, fresh, (id) => held.get(id) ?? 0, funds);
+    const heldOf = (id: string) => {
+      const i = indexOf.get(id);
+      return i === undefined ? 0 : (reservations[3 * i + 2] as number);
+    };
+    const batch = chargeBatch(items, fresh, heldOf, funds);
     const now = Date.now();
     const ledger: unknown[] = [];
     for (const [i, charge] of batch.charges) {
